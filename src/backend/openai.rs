@@ -1,0 +1,196 @@
+//! OpenAI chat completions (`POST {base_url}/chat/completions`), the protocol of OpenAI,
+//! vLLM, llama.cpp's server, Ollama's `/v1` and LiteLLM.
+//!
+//! `finish_reason: "length"` is a truncation, not a success. A 429 is a rate limit unless
+//! its code is `insufficient_quota`, which no amount of waiting fixes.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::{Backend, BackendError, BackendRequest, BackendResponse, Usage, brief, hints, retry_after};
+use crate::config::{BackendConfig, Task};
+use crate::secret::Secret;
+
+pub struct OpenAi {
+    http: reqwest::Client,
+    url: String,
+    model: String,
+    api_key: Option<Secret>,
+    timeout: Duration,
+}
+
+impl OpenAi {
+    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<OpenAi, BackendError> {
+        let timeout = Duration::from_millis(cfg.timeout_ms);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("lingo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BackendError::Connection(format!("cannot build an HTTP client: {e}")))?;
+        Ok(OpenAi {
+            http,
+            url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            model: cfg.model.clone(),
+            api_key: cfg.api_key.clone(),
+            timeout,
+        })
+    }
+
+    async fn send(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
+        let body = ChatRequest {
+            model: &self.model,
+            messages: [
+                Message { role: "system", content: &req.prompt.system },
+                Message { role: "user", content: &req.prompt.user },
+            ],
+            temperature: 0.0,
+            max_tokens: req.max_output_tokens,
+        };
+        let task = match req.task {
+            Task::Translate => "translate",
+        };
+        let mut builder = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .header(hints::TASK, task)
+            .header(hints::SOURCE_LANG, req.source.as_str())
+            .header(hints::TARGET_LANG, req.target.as_str());
+        if let Some(key) = &self.api_key {
+            builder = builder.bearer_auth(key.expose());
+        }
+        let response = builder.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let wait = retry_after::parse(response.headers());
+        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        if status == 200 {
+            return parse_success(&bytes);
+        }
+        let error = serde_json::from_slice::<ErrorEnvelope>(&bytes).ok().map(|e| e.error);
+        let message = match &error {
+            Some(e) => brief(&e.message),
+            None => brief(&String::from_utf8_lossy(&bytes)),
+        };
+        let quota = error.as_ref().is_some_and(|e| {
+            [e.code.as_deref(), e.kind.as_deref()].contains(&Some("insufficient_quota"))
+        });
+        Err(match status {
+            429 if quota => BackendError::QuotaExhausted(message),
+            429 => BackendError::RateLimited { retry_after: wait, message },
+            408 | 409 | 500..=599 => BackendError::Server { status, message },
+            _ => BackendError::Rejected { status, message },
+        })
+    }
+
+    fn transport(&self, e: reqwest::Error) -> BackendError {
+        if e.is_timeout() {
+            BackendError::Timeout(self.timeout)
+        } else {
+            // Without the URL: it may carry credentials in query strings on some proxies.
+            BackendError::Connection(brief(&e.without_url().to_string()))
+        }
+    }
+}
+
+fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
+    let chat: ChatResponse =
+        serde_json::from_slice(bytes).map_err(|e| BackendError::Malformed(format!("not a chat completion: {e}")))?;
+    let choice = chat
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| BackendError::Malformed("no choices in the answer".into()))?;
+    match choice.finish_reason.as_deref() {
+        Some("length") => return Err(BackendError::Truncated),
+        Some("content_filter") => {
+            return Err(BackendError::Rejected { status: 200, message: "stopped by the provider's content filter".into() });
+        }
+        _ => {}
+    }
+    let text = choice
+        .message
+        .content
+        .ok_or_else(|| BackendError::Malformed("the answer has no text content".into()))?;
+    let usage = chat.usage.unwrap_or_default();
+    Ok(BackendResponse {
+        text,
+        usage: Usage {
+            requests: 1,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+        },
+    })
+}
+
+impl Backend for OpenAi {
+    fn call<'a>(&'a self, req: &'a BackendRequest) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
+        self.send(req).boxed()
+    }
+}
+
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: [Message<'a>; 2],
+    temperature: f32,
+    max_tokens: u32,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'a str,
+    content: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ChatResponse {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: ChoiceMessage,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChoiceMessage {
+    content: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: WireError,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    message: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// A string at OpenAI, sometimes a number elsewhere (LiteLLM sends "429").
+    #[serde(default, deserialize_with = "string_or_number")]
+    code: Option<String>,
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}

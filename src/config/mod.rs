@@ -1,0 +1,158 @@
+//! Typed configuration, loaded in two phases: [`raw`] mirrors the TOML file and rejects
+//! unknown keys; [`validate`] turns it into a [`Config`] where every default is filled in and
+//! every limit is known to be possible, or fails naming the file, the dotted key and a fix.
+
+mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::Budget;
+use crate::lang::LangTag;
+use crate::mock::MockOptions;
+use crate::secret::Secret;
+
+pub const DEFAULT_PATH: &str = "config/lingo.toml";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Openai,
+    Mock,
+}
+
+/// The wire protocol a `mock` backend speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Openai,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Translate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    #[serde(skip)]
+    pub source: PathBuf,
+    pub backends: Vec<BackendConfig>,
+    pub routes: Vec<Route>,
+}
+
+/// Where a backend's requests go.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Endpoint {
+    Remote { base_url: String },
+    /// Started in-process on a loopback port when the gateway starts.
+    Mock { protocol: Protocol, mock: MockOptions },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendConfig {
+    pub name: String,
+    pub kind: BackendKind,
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    pub tasks: Vec<Task>,
+    #[serde(flatten)]
+    pub budget: Budget,
+    pub timeout_ms: u64,
+    pub rate: RateLimits,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RateLimits {
+    pub requests_per_second: f64,
+    pub burst: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<u32>,
+    pub max_concurrency: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RetryPolicy {
+    pub max: u32,
+    pub base_ms: u64,
+    pub max_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Route {
+    pub task: Task,
+    /// `None` serves every language (`langs = ["*"]`).
+    #[serde(serialize_with = "serialize_langs")]
+    pub langs: Option<Vec<LangTag>>,
+    pub backends: Vec<String>,
+}
+
+fn serialize_langs<S: serde::Serializer>(
+    langs: &Option<Vec<LangTag>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match langs {
+        None => ["*"].serialize(s),
+        Some(tags) => tags.serialize(s),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the config file ({source}): check the path or pass --config PATH")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads, parses and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text, path)
+    }
+
+    /// Parses and validates TOML text; `path` is only used in messages and as `source`.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw = validate::parse(text, path)?;
+        validate::validate(raw, path, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses with an explicit environment, so that tests need not touch the process's.
+    pub fn from_toml_with_env(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        validate::validate(validate::parse(text, path)?, path, env)
+    }
+
+    pub fn backend(&self, name: &str) -> Option<&BackendConfig> {
+        self.backends.iter().find(|b| b.name == name)
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}

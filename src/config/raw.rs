@@ -1,0 +1,60 @@
+//! The config file exactly as written: every table denies unknown keys, every optional key
+//! is an `Option` so that validation can tell "left out" from "set", and fill defaults.
+
+use serde::Deserialize;
+
+use crate::mock::MockOptions;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub backends: Vec<RawBackend>,
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackend {
+    pub name: String,
+    pub kind: super::BackendKind,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key_env: Option<String>,
+    pub tasks: Option<Vec<super::Task>>,
+    pub max_chunk_chars: Option<usize>,
+    pub max_chunk_tokens: Option<usize>,
+    pub timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub rate: RawRate,
+    #[serde(default)]
+    pub retry: RawRetry,
+    pub protocol: Option<super::Protocol>,
+    pub mock: Option<MockOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRate {
+    pub requests_per_second: Option<f64>,
+    pub burst: Option<u32>,
+    pub tokens_per_minute: Option<u32>,
+    pub max_concurrency: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub max: Option<u32>,
+    pub base_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub task: super::Task,
+    pub langs: Vec<String>,
+    pub backends: Vec<String>,
+}

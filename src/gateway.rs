@@ -1,0 +1,89 @@
+//! The running gateway: one [`Dispatcher`] per configured backend (shared by every job, so
+//! that limits hold across jobs and languages), the compiled prompts, and the in-process
+//! mock servers that `kind = "mock"` backends need, stopped when the gateway is dropped.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::backend::{self, BackendError};
+use crate::chunk::Budget;
+use crate::config::{Config, Endpoint, Task};
+use crate::dispatch::Dispatcher;
+use crate::lang::LangTag;
+use crate::mock::MockServer;
+use crate::prompts::{PromptError, Prompts};
+use crate::router;
+
+pub struct RoutedBackend {
+    pub budget: Budget,
+    pub dispatcher: Dispatcher,
+}
+
+pub struct Gateway {
+    config: Config,
+    backends: Vec<RoutedBackend>,
+    prompts: Prompts,
+    _mocks: Vec<MockServer>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error("backend '{name}': cannot start its in-process mock on loopback: {source}")]
+    Mock { name: String, source: std::io::Error },
+    #[error("backend '{name}': {source}")]
+    Backend { name: String, source: BackendError },
+}
+
+impl Gateway {
+    pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
+        let prompts = Prompts::load()?;
+        let mut mocks = Vec::new();
+        let mut backends = Vec::new();
+        for cfg in &config.backends {
+            let url = match &cfg.endpoint {
+                Endpoint::Remote { base_url } => base_url.clone(),
+                Endpoint::Mock { mock, .. } => {
+                    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+                    let server = MockServer::start(addr, mock.clone()).await.map_err(|source| GatewayError::Mock {
+                        name: cfg.name.clone(),
+                        source,
+                    })?;
+                    let url = server.openai_url();
+                    mocks.push(server);
+                    url
+                }
+            };
+            let client = backend::build(cfg, &url).map_err(|source| GatewayError::Backend {
+                name: cfg.name.clone(),
+                source,
+            })?;
+            backends.push(RoutedBackend {
+                budget: cfg.budget,
+                dispatcher: Dispatcher::new(cfg, client),
+            });
+        }
+        Ok(Gateway {
+            config,
+            backends,
+            prompts,
+            _mocks: mocks,
+        })
+    }
+
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
+    }
+
+    /// The backends serving `task` into `target`, in fallback order; `None` when no route does.
+    pub fn route(&self, task: Task, target: &LangTag) -> Option<Vec<&RoutedBackend>> {
+        let route = router::route(&self.config.routes, task, target)?;
+        Some(
+            route
+                .backends
+                .iter()
+                .filter_map(|name| self.backends.iter().find(|b| b.dispatcher.name() == name))
+                .collect(),
+        )
+    }
+}

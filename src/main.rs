@@ -1,0 +1,173 @@
+//! The `lingo` command line: argument parsing and exit codes only; the work is in the library.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use lingo::article::{Article, InputFormat};
+use lingo::config::{self, Config};
+use lingo::gateway::Gateway;
+use lingo::lang::LangTag;
+use lingo::mock::{self, MockOptions};
+use lingo::output::{self, OutputFormat};
+use lingo::pipeline::{self, TranslateError};
+
+#[derive(Parser)]
+#[command(name = "lingo", version, about = "Multilingual summary and translation gateway for newsrooms")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Translate an article into one or more languages.
+    Translate {
+        /// The article: a file, or - for standard input.
+        file: String,
+        /// Target languages as BCP 47 tags, comma-separated: pt-BR,ru,hi,zh,af.
+        #[arg(long, value_name = "LANGS")]
+        to: String,
+        /// The article's language; detected when left out.
+        #[arg(long, value_name = "LANG")]
+        from: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// How to read the input; by default Markdown for .md files, else plain text.
+        #[arg(long, value_enum)]
+        input_format: Option<InputFormat>,
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Run the mock backend server (OpenAI chat completions) with optional faults.
+    Mock {
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        options: MockOptions,
+    },
+    /// Validate a config file and print the effective config, secrets masked.
+    CheckConfig {
+        #[arg(default_value = config::DEFAULT_PATH)]
+        path: PathBuf,
+    },
+}
+
+/// An error with the exit code it deserves: 2 for bad usage, input or config, 3 for a
+/// backend failure no fallback absorbed, 1 for anything else.
+struct Failure(u8, anyhow::Error);
+
+fn usage(e: impl Into<anyhow::Error>) -> Failure {
+    Failure(2, e.into())
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> Failure {
+    Failure(1, e.into())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_log = if matches!(cli.command, Command::Mock { .. }) { "info" } else { "error" };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LINGO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Translate { file, to, from, format, input_format, config } => {
+            translate(&file, &to, from.as_deref(), format, input_format, &config).await
+        }
+        Command::Mock { listen, options } => serve_mock(listen, options).await,
+        Command::CheckConfig { path } => check_config(&path),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, e)) => {
+            eprintln!("lingo: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input").map_err(usage)?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("cannot read {file}")).map_err(usage)?;
+    }
+    Ok(bytes)
+}
+
+async fn translate(
+    file: &str,
+    to: &str,
+    from: Option<&str>,
+    format: OutputFormat,
+    input_format: Option<InputFormat>,
+    config_path: &Path,
+) -> Result<(), Failure> {
+    let targets = LangTag::parse_list(to).context("--to").map_err(usage)?;
+    let from = from.map(LangTag::parse).transpose().context("--from").map_err(usage)?;
+    let config = Config::load(config_path).map_err(usage)?;
+    let input_format = input_format.unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
+        InputFormat::Markdown
+    } else {
+        InputFormat::Text
+    });
+    let article = Article::parse(&read_input(file)?, input_format, from).context(file.to_string()).map_err(usage)?;
+    let gateway = Gateway::start(config).await.map_err(internal)?;
+
+    let bar = ProgressBar::hidden();
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} translating [{bar:30}] {pos}/{len} chunks {elapsed}")
+                .map_err(internal)?
+                .progress_chars("=> "),
+        );
+    }
+    let on_progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let result = pipeline::translate(&gateway, &article, &targets, &on_progress).await;
+    bar.finish_and_clear();
+    let out = result.map_err(|e| match e {
+        TranslateError::NoRoute(_) => usage(e),
+        TranslateError::ChunkFailed { .. } => Failure(3, e.into()),
+        TranslateError::Prompt(_) => internal(e),
+    })?;
+    println!("{}", output::render(&out, format));
+    Ok(())
+}
+
+async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Failure> {
+    options
+        .validate()
+        .map_err(|(field, message)| usage(anyhow::anyhow!("--{}: {message}", field.replace('_', "-"))))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))
+        .map_err(usage)?;
+    let addr = listener.local_addr().map_err(internal)?;
+    eprintln!("lingo mock: OpenAI chat completions at http://{addr}/v1/chat/completions, stats at http://{addr}/_mock/stats");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    mock::run(listener, options, shutdown).await.map_err(internal)
+}
+
+fn check_config(path: &Path) -> Result<(), Failure> {
+    let config = Config::load(path).map_err(usage)?;
+    print!("{}", config.to_toml());
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! The mock's OpenAI chat-completions endpoint. It reads the task and languages from
+//! lingo's hint headers and the segments from the block markers, never from prompt wording.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::faults::{Fault, draw};
+use super::{MockState, phrases};
+use crate::backend::hints;
+use crate::lang::LangTag;
+use crate::marker;
+
+pub async fn chat_completions(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+    state.stats.arrived(hint(&headers, hints::TARGET_LANG));
+    let response = answer(&state, &headers, &body).await;
+    state.stats.answered(response.status().as_u16());
+    response
+}
+
+fn hint<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {
+    let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn throttled(retry_after: u64) -> Response {
+    let mut r = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Rate limit reached for requests. Please retry after the time in Retry-After.",
+        "requests",
+        Some("rate_limit_exceeded"),
+    );
+    r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+    r
+}
+
+#[derive(Deserialize)]
+struct ChatRequest {
+    model: String,
+    messages: Vec<Message>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    role: String,
+    content: String,
+}
+
+async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response {
+    let o = &state.options;
+    if let Some(key) = &o.api_key
+        && hint(headers, "authorization") != Some(&format!("Bearer {key}"))
+    {
+        return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.", "invalid_request_error", Some("invalid_api_key"));
+    }
+    if !state.admit() {
+        return throttled(o.retry_after);
+    }
+    let fault = draw(o);
+    match fault {
+        Some(Fault::Throttle) => return throttled(o.retry_after),
+        Some(Fault::Hang) => std::future::pending::<()>().await,
+        _ => {}
+    }
+    let jitter = if o.jitter_ms > 0 { fastrand::u64(0..=o.jitter_ms) } else { 0 };
+    tokio::time::sleep(Duration::from_millis(o.latency_ms + jitter)).await;
+    match fault {
+        Some(Fault::Fail) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The server had an error while processing your request.",
+                "server_error",
+                None,
+            );
+        }
+        Some(Fault::Malformed) => {
+            let broken = r#"{"id":"chatcmpl-mock","object":"chat.completion","choices":[{"index":0,"message":{"role":"assist"#;
+            return ([(header::CONTENT_TYPE, "application/json")], broken).into_response();
+        }
+        _ => {}
+    }
+    let request: ChatRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}"), "invalid_request_error", None),
+    };
+    if hint(headers, hints::TASK) != Some("translate") {
+        return error(StatusCode::BAD_REQUEST, "mock: send x-lingo-task: translate", "invalid_request_error", None);
+    }
+    let lang = |name| hint(headers, name).and_then(|t| LangTag::parse(t).ok()).map(|t| t.primary());
+    let Some(target) = lang(hints::TARGET_LANG) else {
+        return error(StatusCode::BAD_REQUEST, "mock: send x-lingo-target-lang with a language tag", "invalid_request_error", None);
+    };
+    let source = lang(hints::SOURCE_LANG).unwrap_or("en");
+    let Some(user) = request.messages.iter().rev().find(|m| m.role == "user") else {
+        return error(StatusCode::BAD_REQUEST, "mock: no user message", "invalid_request_error", None);
+    };
+    let segments = marker::parse(&user.content).segments;
+    if segments.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "mock: no <<<n>>> block markers in the user message", "invalid_request_error", None);
+    }
+    let written = match fault {
+        Some(Fault::WrongLang) if target == "en" => "de",
+        Some(Fault::WrongLang) => "en",
+        _ => target,
+    };
+    let mut texts = Vec::with_capacity(segments.len());
+    for (_, text) in &segments {
+        match phrases::render(text.trim(), source, written) {
+            Some(t) => texts.push(t),
+            None => {
+                let known = phrases::languages().join(", ");
+                let message = format!("mock: no phrase bank for '{target}'; it writes {known}");
+                return error(StatusCode::BAD_REQUEST, &message, "invalid_request_error", None);
+            }
+        }
+    }
+    if fault == Some(Fault::Merge) && texts.len() >= 2 {
+        let second = texts.remove(1);
+        texts[0] = format!("{} {second}", texts[0]);
+    }
+    let mut content = marker::encode(texts.iter().map(String::as_str));
+    let mut finish = "stop";
+    if fault == Some(Fault::Truncate) {
+        content = content.chars().take(content.chars().count() / 2).collect();
+        finish = "length";
+    }
+    let prompt_chars: usize = request.messages.iter().map(|m| m.content.chars().count()).sum();
+    let completion_tokens = content.chars().count() / 4 + 1;
+    let prompt_tokens = prompt_chars / 4 + 1;
+    axum::Json(json!({
+        "id": format!("chatcmpl-mock-{:x}", phrases::fnv1a(&[&user.content, target])),
+        "object": "chat.completion",
+        "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        "model": request.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": null, "finish_reason": finish}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+    }))
+    .into_response()
+}

@@ -1,0 +1,91 @@
+//! The mock's knobs, shared by `lingo mock` flags and a config's `mock = { … }` table.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, clap::Args, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MockOptions {
+    /// Added to every answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Random extra latency, uniform in 0..=N milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Share of requests answered 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Requests per second accepted in any rolling second; past that, 429 with Retry-After.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<f64>,
+    /// Seconds sent in Retry-After on every 429.
+    #[arg(long, default_value_t = 1)]
+    pub retry_after: u64,
+    /// Share of requests answered 429 with Retry-After at random.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// Share of requests never answered.
+    #[arg(long, default_value_t = 0.0)]
+    pub hang_rate: f64,
+    /// Share of requests answered 200 with broken JSON.
+    #[arg(long, default_value_t = 0.0)]
+    pub malformed_rate: f64,
+    /// Share of requests answered in a language other than the one asked for.
+    #[arg(long, default_value_t = 0.0)]
+    pub wrong_lang_rate: f64,
+    /// Share of requests whose answer merges two blocks into one.
+    #[arg(long, default_value_t = 0.0)]
+    pub merge_rate: f64,
+    /// Share of requests cut short with `finish_reason: "length"`.
+    #[arg(long, default_value_t = 0.0)]
+    pub truncate_rate: f64,
+    /// Bearer token the mock requires (401 otherwise); any token when unset.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            latency_ms: 0,
+            jitter_ms: 0,
+            fail_rate: 0.0,
+            rate_limit: None,
+            retry_after: 1,
+            throttle_rate: 0.0,
+            hang_rate: 0.0,
+            malformed_rate: 0.0,
+            wrong_lang_rate: 0.0,
+            merge_rate: 0.0,
+            truncate_rate: 0.0,
+            api_key: None,
+        }
+    }
+}
+
+impl MockOptions {
+    /// Checks every share is a probability; the error names the field.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let shares = [
+            ("fail_rate", self.fail_rate),
+            ("throttle_rate", self.throttle_rate),
+            ("hang_rate", self.hang_rate),
+            ("malformed_rate", self.malformed_rate),
+            ("wrong_lang_rate", self.wrong_lang_rate),
+            ("merge_rate", self.merge_rate),
+            ("truncate_rate", self.truncate_rate),
+        ];
+        for (name, v) in shares {
+            if !(0.0..=1.0).contains(&v) {
+                return Err((name, format!("{v} is not a share: use a number from 0 to 1")));
+            }
+        }
+        if let Some(r) = self.rate_limit
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(("rate_limit", format!("{r} is not a rate: use requests per second above 0")));
+        }
+        Ok(())
+    }
+}
