@@ -8,11 +8,12 @@
 
 use text_splitter::{ChunkConfig, ChunkSizer, TextSplitter};
 
-/// How much article text one backend call may carry.
+/// How much article text one backend call may carry. Serialized under the config's keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Budget {
+    #[serde(rename = "max_chunk_chars")]
     Chars(usize),
+    #[serde(rename = "max_chunk_tokens")]
     Tokens(usize),
 }
 
@@ -43,7 +44,9 @@ impl Budget {
 
 /// Tokens as OpenAI's o200k encoding counts them; an estimate for other vendors.
 pub fn count_tokens(text: &str) -> usize {
-    tiktoken_rs::o200k_base_singleton().encode_ordinary(text).len()
+    tiktoken_rs::o200k_base_singleton()
+        .encode_ordinary(text)
+        .len()
 }
 
 fn split_with<S: ChunkSizer>(text: &str, config: ChunkConfig<S>) -> Vec<String> {
@@ -125,7 +128,9 @@ pub fn assemble<'a>(
 pub fn reassemble(units: usize, chunks: &[Chunk]) -> Vec<String> {
     assemble(
         units,
-        chunks.iter().flat_map(|c| c.pieces.iter().map(|p| (p.unit, p.text.as_str()))),
+        chunks
+            .iter()
+            .flat_map(|c| c.pieces.iter().map(|p| (p.unit, p.text.as_str()))),
         |acc, text| acc.push_str(text),
     )
 }
@@ -168,18 +173,29 @@ mod tests {
     #[test]
     fn whole_blocks_are_packed_together() {
         let chunks = plan(&["aaaa", "bbbb", "cccc"], Budget::Chars(8));
-        let shape: Vec<Vec<usize>> = chunks.iter().map(|c| c.pieces.iter().map(|p| p.unit).collect()).collect();
+        let shape: Vec<Vec<usize>> = chunks
+            .iter()
+            .map(|c| c.pieces.iter().map(|p| p.unit).collect())
+            .collect();
         assert_eq!(shape, vec![vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn long_blocks_split_at_sentence_ends() {
-        let text = "В Москве прошёл сильный снегопад. Движение на дорогах было затруднено. Школы закрыты.";
+        let text =
+            "В Москве прошёл сильный снегопад. Движение на дорогах было затруднено. Школы закрыты.";
         let chunks = plan(&[text], Budget::Chars(40));
-        let parts: Vec<&str> = chunks.iter().flat_map(|c| c.pieces.iter().map(|p| p.text.as_str())).collect();
+        let parts: Vec<&str> = chunks
+            .iter()
+            .flat_map(|c| c.pieces.iter().map(|p| p.text.as_str()))
+            .collect();
         assert_eq!(
             parts,
-            vec!["В Москве прошёл сильный снегопад. ", "Движение на дорогах было затруднено. ", "Школы закрыты."]
+            vec![
+                "В Москве прошёл сильный снегопад. ",
+                "Движение на дорогах было затруднено. ",
+                "Школы закрыты."
+            ]
         );
     }
 

@@ -57,16 +57,29 @@ mod tests {
     use super::*;
 
     fn check(text: &str, expect: Option<&str>) {
-        assert_eq!(detect(text).map(|t| t.to_string()).as_deref(), expect, "{text}");
+        assert_eq!(
+            detect(text).map(|t| t.to_string()).as_deref(),
+            expect,
+            "{text}"
+        );
     }
 
     #[test]
     fn detects_partner_languages() {
-        check("O governo anunciou novas medidas para a economia nesta semana.", Some("pt"));
-        check("Правительство объявило о новых мерах поддержки экономики.", Some("ru"));
+        check(
+            "O governo anunciou novas medidas para a economia nesta semana.",
+            Some("pt"),
+        );
+        check(
+            "Правительство объявило о новых мерах поддержки экономики.",
+            Some("ru"),
+        );
         check("सरकार ने अर्थव्यवस्था के लिए नए उपायों की घोषणा की।", Some("hi"));
         check("政府本周宣布了支持经济的新措施。", Some("zh"));
-        check("Die regering het hierdie week nuwe maatreëls aangekondig.", Some("af"));
+        check(
+            "Die regering het hierdie week nuwe maatreëls aangekondig.",
+            Some("af"),
+        );
         check("Hi!", None);
     }
 }

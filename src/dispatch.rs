@@ -80,21 +80,31 @@ impl Dispatcher {
             .retry(policy)
             .sleep(tokio::time::sleep)
             .when(|e| match e {
-                BackendError::RateLimited { retry_after: Some(d), .. } => *d <= longest_wait,
+                BackendError::RateLimited {
+                    retry_after: Some(d),
+                    ..
+                } => *d <= longest_wait,
                 e => e.is_retryable(),
             })
             .await
     }
 
     async fn attempt(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
-        let _slot = self.slots.acquire().await.map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
-        let estimate = count_tokens(&req.prompt.system) + count_tokens(&req.prompt.user) + req.max_output_tokens as usize;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
+        let estimate = count_tokens(&req.prompt.system)
+            + count_tokens(&req.prompt.user)
+            + req.max_output_tokens as usize;
         loop {
             self.pause.wait().await;
             self.requests.until_ready().await;
             self.window.acquire().await;
             if let Some((limiter, cap)) = &self.tokens {
-                let n = NonZeroU32::new(estimate.min(cap.get() as usize) as u32).unwrap_or(NonZeroU32::MIN);
+                let n = NonZeroU32::new(estimate.min(cap.get() as usize) as u32)
+                    .unwrap_or(NonZeroU32::MIN);
                 // Cannot fail: n is clamped to the bucket's capacity.
                 let _ = limiter.until_n_ready(n).await;
             }
@@ -163,7 +173,10 @@ impl RollingWindow {
             let wake = {
                 let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
-                while starts.front().is_some_and(|t| *t + WINDOW + WINDOW_MARGIN <= now) {
+                while starts
+                    .front()
+                    .is_some_and(|t| *t + WINDOW + WINDOW_MARGIN <= now)
+                {
                     starts.pop_front();
                 }
                 if starts.len() < self.cap {
@@ -191,8 +204,14 @@ mod tests {
             starts.push(Instant::now() - t0);
         }
         for (i, s) in starts.iter().enumerate() {
-            let in_window = starts.iter().filter(|t| **t >= *s && **t < *s + WINDOW).count();
-            assert!(in_window <= 3, "start {i} at {s:?} has {in_window} in its second");
+            let in_window = starts
+                .iter()
+                .filter(|t| **t >= *s && **t < *s + WINDOW)
+                .count();
+            assert!(
+                in_window <= 3,
+                "start {i} at {s:?} has {in_window} in its second"
+            );
         }
         assert_eq!(starts[3], WINDOW + WINDOW_MARGIN);
     }

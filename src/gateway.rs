@@ -30,7 +30,10 @@ pub enum GatewayError {
     #[error(transparent)]
     Prompt(#[from] PromptError),
     #[error("backend '{name}': cannot start its in-process mock on loopback: {source}")]
-    Mock { name: String, source: std::io::Error },
+    Mock {
+        name: String,
+        source: std::io::Error,
+    },
     #[error("backend '{name}': {source}")]
     Backend { name: String, source: BackendError },
 }
@@ -45,10 +48,12 @@ impl Gateway {
                 Endpoint::Remote { base_url } => base_url.clone(),
                 Endpoint::Mock { mock, .. } => {
                     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-                    let server = MockServer::start(addr, mock.clone()).await.map_err(|source| GatewayError::Mock {
-                        name: cfg.name.clone(),
-                        source,
-                    })?;
+                    let server = MockServer::start(addr, mock.clone())
+                        .await
+                        .map_err(|source| GatewayError::Mock {
+                            name: cfg.name.clone(),
+                            source,
+                        })?;
                     let url = server.openai_url();
                     mocks.push(server);
                     url

@@ -16,11 +16,19 @@ pub struct Language {
 }
 
 const fn lang(code: &'static str, name: &'static str) -> Language {
-    Language { code, name, spaced: true }
+    Language {
+        code,
+        name,
+        spaced: true,
+    }
 }
 
 const fn unspaced(code: &'static str, name: &'static str) -> Language {
-    Language { code, name, spaced: false }
+    Language {
+        code,
+        name,
+        spaced: false,
+    }
 }
 
 /// Languages a newsroom route may name. Extend here when a backend serves a new one.
@@ -110,7 +118,9 @@ pub enum LangError {
     Empty,
     #[error("unknown language tag '{0}': use a BCP 47 tag such as pt-BR, ru, hi, zh or af")]
     Unknown(String),
-    #[error("malformed language tag '{tag}': subtag '{subtag}' is neither a script (Hans) nor a region (BR, 419)")]
+    #[error(
+        "malformed language tag '{tag}': subtag '{subtag}' is neither a script (Hans) nor a region (BR, 419)"
+    )]
     Malformed { tag: String, subtag: String },
 }
 
@@ -146,11 +156,15 @@ impl LangTag {
                 return Err(malformed());
             }
         }
-        let tag = [Some(language.code.to_string()), script.clone(), region.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("-");
+        let tag = [
+            Some(language.code.to_string()),
+            script.clone(),
+            region.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("-");
         Ok(LangTag {
             tag,
             language,
@@ -232,7 +246,7 @@ mod tests {
 
     fn check(input: &str, expect: Result<&str, ()>) {
         let got = LangTag::parse(input).map(|t| t.to_string()).map_err(|_| ());
-        assert_eq!(got.as_deref(), expect.map(|s| s), "input {input:?}");
+        assert_eq!(got.as_deref().map_err(|_| ()), expect, "input {input:?}");
     }
 
     #[test]

@@ -18,7 +18,11 @@ use lingo::output::{self, OutputFormat};
 use lingo::pipeline::{self, TranslateError};
 
 #[derive(Parser)]
-#[command(name = "lingo", version, about = "Multilingual summary and translation gateway for newsrooms")]
+#[command(
+    name = "lingo",
+    version,
+    about = "Multilingual summary and translation gateway for newsrooms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,7 +77,11 @@ fn internal(e: impl Into<anyhow::Error>) -> Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_log = if matches!(cli.command, Command::Mock { .. }) { "info" } else { "error" };
+    let default_log = if matches!(cli.command, Command::Mock { .. }) {
+        "info"
+    } else {
+        "error"
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -82,9 +90,14 @@ async fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Translate { file, to, from, format, input_format, config } => {
-            translate(&file, &to, from.as_deref(), format, input_format, &config).await
-        }
+        Command::Translate {
+            file,
+            to,
+            from,
+            format,
+            input_format,
+            config,
+        } => translate(&file, &to, from.as_deref(), format, input_format, &config).await,
         Command::Mock { listen, options } => serve_mock(listen, options).await,
         Command::CheckConfig { path } => check_config(&path),
     };
@@ -100,9 +113,14 @@ async fn main() -> ExitCode {
 fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
     if file == "-" {
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input").map_err(usage)?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")
+            .map_err(usage)?;
     } else {
-        bytes = std::fs::read(file).with_context(|| format!("cannot read {file}")).map_err(usage)?;
+        bytes = std::fs::read(file)
+            .with_context(|| format!("cannot read {file}"))
+            .map_err(usage)?;
     }
     Ok(bytes)
 }
@@ -116,23 +134,32 @@ async fn translate(
     config_path: &Path,
 ) -> Result<(), Failure> {
     let targets = LangTag::parse_list(to).context("--to").map_err(usage)?;
-    let from = from.map(LangTag::parse).transpose().context("--from").map_err(usage)?;
+    let from = from
+        .map(LangTag::parse)
+        .transpose()
+        .context("--from")
+        .map_err(usage)?;
     let config = Config::load(config_path).map_err(usage)?;
-    let input_format = input_format.unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
-        InputFormat::Markdown
-    } else {
-        InputFormat::Text
-    });
-    let article = Article::parse(&read_input(file)?, input_format, from).context(file.to_string()).map_err(usage)?;
+    let input_format =
+        input_format.unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
+            InputFormat::Markdown
+        } else {
+            InputFormat::Text
+        });
+    let article = Article::parse(&read_input(file)?, input_format, from)
+        .context(file.to_string())
+        .map_err(usage)?;
     let gateway = Gateway::start(config).await.map_err(internal)?;
 
     let bar = ProgressBar::hidden();
     if std::io::stderr().is_terminal() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} translating [{bar:30}] {pos}/{len} chunks {elapsed}")
-                .map_err(internal)?
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} translating [{bar:30}] {pos}/{len} chunks {elapsed}",
+            )
+            .map_err(internal)?
+            .progress_chars("=> "),
         );
     }
     let on_progress = |done: usize, total: usize| {
@@ -151,19 +178,23 @@ async fn translate(
 }
 
 async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Failure> {
-    options
-        .validate()
-        .map_err(|(field, message)| usage(anyhow::anyhow!("--{}: {message}", field.replace('_', "-"))))?;
+    options.validate().map_err(|(field, message)| {
+        usage(anyhow::anyhow!("--{}: {message}", field.replace('_', "-")))
+    })?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))
         .map_err(usage)?;
     let addr = listener.local_addr().map_err(internal)?;
-    eprintln!("lingo mock: OpenAI chat completions at http://{addr}/v1/chat/completions, stats at http://{addr}/_mock/stats");
+    eprintln!(
+        "lingo mock: OpenAI chat completions at http://{addr}/v1/chat/completions, stats at http://{addr}/_mock/stats"
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    mock::run(listener, options, shutdown).await.map_err(internal)
+    mock::run(listener, options, shutdown)
+        .await
+        .map_err(internal)
 }
 
 fn check_config(path: &Path) -> Result<(), Failure> {

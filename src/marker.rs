@@ -120,13 +120,22 @@ mod tests {
         let encoded = encode(["Uma frase.", "Linha um\nlinha dois"]);
         check(&encoded, Ok(vec!["Uma frase.", "Linha um\nlinha dois"]));
         check("<<<1>>> inline\n<<<end>>>", Ok(vec!["inline"]));
-        check("Sure! Here it is:\n<<<1>>>\nx\n<<<end>>>", Err(MarkerError::Preamble));
-        check("<<<1>>>\nx\n<<<end>>>\nHope this helps.", Err(MarkerError::Commentary));
+        check(
+            "Sure! Here it is:\n<<<1>>>\nx\n<<<end>>>",
+            Err(MarkerError::Preamble),
+        );
+        check(
+            "<<<1>>>\nx\n<<<end>>>\nHope this helps.",
+            Err(MarkerError::Commentary),
+        );
         check("<<<1>>>\nx\n<<<2>>>\ny", Err(MarkerError::Unterminated));
         check("just text", Err(MarkerError::NoMarkers));
         check(
             "<<<1>>>\nx\n<<<3>>>\ny\n<<<end>>>",
-            Err(MarkerError::OutOfOrder { expected: 2, found: "3".into() }),
+            Err(MarkerError::OutOfOrder {
+                expected: 2,
+                found: "3".into(),
+            }),
         );
     }
 }

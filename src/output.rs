@@ -20,7 +20,13 @@ pub fn render(out: &TranslateOutput, format: OutputFormat) -> String {
         OutputFormat::Text => out
             .translations
             .iter()
-            .map(|t| format!("=== {} ===\n{}\n", t.lang, plain_text(t.title.as_deref(), &t.blocks)))
+            .map(|t| {
+                format!(
+                    "=== {} ===\n{}\n",
+                    t.lang,
+                    plain_text(t.title.as_deref(), &t.blocks)
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n"),
         OutputFormat::Markdown => out
@@ -49,7 +55,9 @@ fn markdown(t: &Translation) -> String {
     let mut previous = None;
     for b in &t.blocks {
         // List items of one list stay together; everything else is its own paragraph.
-        if !(md.is_empty() || previous == Some(BlockKind::ListItem) && b.kind == BlockKind::ListItem) {
+        if !(md.is_empty()
+            || previous == Some(BlockKind::ListItem) && b.kind == BlockKind::ListItem)
+        {
             md.push('\n');
         }
         let line = match b.kind {
@@ -114,5 +122,6 @@ fn json(out: &TranslateOutput) -> String {
         usage: &out.usage,
         warnings: &out.warnings,
     };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
+    serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
 }

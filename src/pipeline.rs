@@ -55,10 +55,16 @@ pub struct TranslateOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranslateError {
-    #[error("no route serves translation into {0}: add it to a [[routes]] langs list in the config")]
+    #[error(
+        "no route serves translation into {0}: add it to a [[routes]] langs list in the config"
+    )]
     NoRoute(LangTag),
     #[error("{lang}: chunk {chunk} failed on every backend of its route (last problem: {last})")]
-    ChunkFailed { lang: LangTag, chunk: usize, last: String },
+    ChunkFailed {
+        lang: LangTag,
+        chunk: usize,
+        last: String,
+    },
     #[error(transparent)]
     Prompt(#[from] PromptError),
 }
@@ -85,7 +91,11 @@ pub async fn translate(
         let route = route.ok_or_else(|| TranslateError::NoRoute(target.clone()))?;
         // Planned by the first backend's budget; a fallback with a smaller context still
         // has the block-by-block last resort.
-        let chunks = if target == &article.lang { Vec::new() } else { chunk::plan(&units, route[0].budget) };
+        let chunks = if target == &article.lang {
+            Vec::new()
+        } else {
+            chunk::plan(&units, route[0].budget)
+        };
         plans.push((target, route, chunks));
     }
     let total: usize = plans.iter().map(|(_, _, c)| c.len()).sum();
@@ -94,7 +104,10 @@ pub async fn translate(
     let jobs = plans.iter().flat_map(|(target, route, chunks)| {
         chunks.iter().map(|c| async {
             let result = translate_chunk(gw, route, &article.lang, target, c).await;
-            on_progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            on_progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
             result
         })
     });
@@ -120,7 +133,8 @@ pub async fn translate(
             }
             out.warnings.extend(d.warnings);
         }
-        out.translations.push(split_title(article, (*target).clone(), units));
+        out.translations
+            .push(split_title(article, (*target).clone(), units));
     }
     Ok(out)
 }
@@ -128,10 +142,12 @@ pub async fn translate(
 /// Joins each unit's translated pieces: with a space, except in scripts without spaces.
 fn assemble(units: usize, chunks: &[Chunk], done: &[ChunkDone], target: &LangTag) -> Vec<String> {
     let spaced = target.language().spaced;
-    let pieces = chunks
-        .iter()
-        .zip(done)
-        .flat_map(|(c, d)| c.pieces.iter().zip(&d.texts).map(|(p, t)| (p.unit, t.as_str())));
+    let pieces = chunks.iter().zip(done).flat_map(|(c, d)| {
+        c.pieces
+            .iter()
+            .zip(&d.texts)
+            .map(|(p, t)| (p.unit, t.as_str()))
+    });
     chunk::assemble(units, pieces, |acc, text| {
         if spaced && !acc.is_empty() {
             acc.push(' ');
@@ -148,7 +164,11 @@ fn split_title(article: &Article, lang: LangTag, mut units: Vec<String>) -> Tran
         .zip(units)
         .map(|(b, text)| Block { kind: b.kind, text })
         .collect();
-    Translation { lang, title, blocks }
+    Translation {
+        lang,
+        title,
+        blocks,
+    }
 }
 
 async fn translate_chunk(
@@ -159,7 +179,11 @@ async fn translate_chunk(
     chunk: &Chunk,
 ) -> Result<ChunkDone, TranslateError> {
     let pieces: Vec<&str> = chunk.pieces.iter().map(|p| p.text.as_str()).collect();
-    let mut done = ChunkDone { texts: Vec::new(), usage: Vec::new(), warnings: Vec::new() };
+    let mut done = ChunkDone {
+        texts: Vec::new(),
+        usage: Vec::new(),
+        warnings: Vec::new(),
+    };
     let mut last = String::new();
     for backend in route {
         match try_backend(gw, backend, source, target, &pieces, chunk.id, &mut done).await {
@@ -174,7 +198,8 @@ async fn translate_chunk(
         for piece in &pieces {
             let mut text = None;
             for backend in route {
-                match try_backend(gw, backend, source, target, &[piece], chunk.id, &mut done).await {
+                match try_backend(gw, backend, source, target, &[piece], chunk.id, &mut done).await
+                {
                     Ok(mut t) => {
                         text = t.pop();
                         break;
@@ -184,7 +209,13 @@ async fn translate_chunk(
             }
             match text {
                 Some(t) => done.texts.push(t),
-                None => return Err(TranslateError::ChunkFailed { lang: target.clone(), chunk: chunk.id, last }),
+                None => {
+                    return Err(TranslateError::ChunkFailed {
+                        lang: target.clone(),
+                        chunk: chunk.id,
+                        last,
+                    });
+                }
             }
         }
         done.warnings.push(Warning {
@@ -195,7 +226,11 @@ async fn translate_chunk(
         });
         return Ok(done);
     }
-    Err(TranslateError::ChunkFailed { lang: target.clone(), chunk: chunk.id, last })
+    Err(TranslateError::ChunkFailed {
+        lang: target.clone(),
+        chunk: chunk.id,
+        last,
+    })
 }
 
 /// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
@@ -209,7 +244,10 @@ async fn try_backend(
     done: &mut ChunkDone,
 ) -> Result<Vec<String>, String> {
     let name = backend.dispatcher.name();
-    let prompt = gw.prompts().translate(source, target, pieces).map_err(|e| e.to_string())?;
+    let prompt = gw
+        .prompts()
+        .translate(source, target, pieces)
+        .map_err(|e| e.to_string())?;
     let source_tokens: usize = pieces.iter().map(|p| chunk::count_tokens(p)).sum();
     let request = BackendRequest {
         task: Task::Translate,
@@ -218,7 +256,12 @@ async fn try_backend(
         prompt,
         max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
     };
-    let warning = |message: String| Warning { lang: target.to_string(), chunk, backend: name.to_string(), message };
+    let warning = |message: String| Warning {
+        lang: target.to_string(),
+        chunk,
+        backend: name.to_string(),
+        message,
+    };
     let mut last = String::new();
     for _ in 0..ANSWER_ATTEMPTS {
         match backend.dispatcher.call(&request).await {

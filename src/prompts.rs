@@ -8,8 +8,14 @@ use crate::lang::LangTag;
 use crate::marker;
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("translate.system", include_str!("../prompts/translate.system.j2")),
-    ("translate.user", include_str!("../prompts/translate.user.j2")),
+    (
+        "translate.system",
+        include_str!("../prompts/translate.system.j2"),
+    ),
+    (
+        "translate.user",
+        include_str!("../prompts/translate.user.j2"),
+    ),
 ];
 
 /// A chat prompt: instructions, then the article text delimited as data.
@@ -35,7 +41,8 @@ impl Prompts {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|source| PromptError { name, source })?;
+            env.add_template(name, source)
+                .map_err(|source| PromptError { name, source })?;
         }
         Ok(Prompts { env })
     }
@@ -48,7 +55,12 @@ impl Prompts {
     }
 
     /// The prompt that translates `pieces` (in order) from `source` into `target`.
-    pub fn translate(&self, source: &LangTag, target: &LangTag, pieces: &[&str]) -> Result<Prompt, PromptError> {
+    pub fn translate(
+        &self,
+        source: &LangTag,
+        target: &LangTag,
+        pieces: &[&str],
+    ) -> Result<Prompt, PromptError> {
         let ctx = context! {
             source_name => source.display_name(),
             target_name => target.display_name(),

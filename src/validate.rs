@@ -26,7 +26,12 @@ pub enum Problem {
 }
 
 /// Checks a translation answer for `pieces` and returns one text per piece.
-pub fn translation(pieces: &[&str], answer: &str, source: &LangTag, target: &LangTag) -> Result<Vec<String>, Problem> {
+pub fn translation(
+    pieces: &[&str],
+    answer: &str,
+    source: &LangTag,
+    target: &LangTag,
+) -> Result<Vec<String>, Problem> {
     let blocks = marker::decode(answer)?;
     if blocks.len() != pieces.len() {
         return Err(Problem::BlockCount {
@@ -42,7 +47,10 @@ pub fn translation(pieces: &[&str], answer: &str, source: &LangTag, target: &Lan
             return Err(Problem::Echo(i + 1));
         }
         if let Some(number) = missing_number(src, out) {
-            return Err(Problem::MissingNumber { block: i + 1, number });
+            return Err(Problem::MissingNumber {
+                block: i + 1,
+                number,
+            });
         }
     }
     if detect::can_detect(target)
@@ -59,13 +67,16 @@ pub fn translation(pieces: &[&str], answer: &str, source: &LangTag, target: &Lan
 
 fn is_echo(source: &str, out: &str) -> bool {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    source.chars().filter(|c| c.is_alphabetic()).count() >= ECHO_MIN_LETTERS && norm(source) == norm(out)
+    source.chars().filter(|c| c.is_alphabetic()).count() >= ECHO_MIN_LETTERS
+        && norm(source) == norm(out)
 }
 
 /// Runs of ASCII digits: "1,200.5" gives 1, 200, 5, so grouping and decimal marks may
 /// change with the locale ("1.200,5") without counting as a lost number.
 fn digit_runs(text: &str) -> Vec<&str> {
-    text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).collect()
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The first digit run of `source` that `out` has fewer of.
@@ -95,15 +106,51 @@ mod tests {
 
     #[test]
     fn accepts_good_answers_and_names_each_fault() {
-        let src = ["Prices rose 2.5% to 1,200 dollars in 2024.", "The council met on Tuesday evening."];
+        let src = [
+            "Prices rose 2.5% to 1,200 dollars in 2024.",
+            "The council met on Tuesday evening.",
+        ];
         let good = "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024.\n<<<2>>>\nA câmara reuniu-se na terça-feira à noite.\n<<<end>>>";
         check(&src, good, Ok(2));
-        check(&src, "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024. A câmara reuniu-se.\n<<<end>>>", Err(Problem::BlockCount { expected: 2, got: 1 }));
-        check(&src, &good.replace("A câmara reuniu-se na terça-feira à noite.", " "), Err(Problem::EmptyBlock(2)));
-        check(&src, &good.replace("A câmara reuniu-se na terça-feira à noite.", src[1]), Err(Problem::Echo(2)));
-        check(&src, &good.replace("2024", "2023"), Err(Problem::MissingNumber { block: 1, number: "2024".into() }));
-        check(&src, &format!("Claro! {good}"), Err(Problem::Markers(MarkerError::Preamble)));
+        check(
+            &src,
+            "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024. A câmara reuniu-se.\n<<<end>>>",
+            Err(Problem::BlockCount {
+                expected: 2,
+                got: 1,
+            }),
+        );
+        check(
+            &src,
+            &good.replace("A câmara reuniu-se na terça-feira à noite.", " "),
+            Err(Problem::EmptyBlock(2)),
+        );
+        check(
+            &src,
+            &good.replace("A câmara reuniu-se na terça-feira à noite.", src[1]),
+            Err(Problem::Echo(2)),
+        );
+        check(
+            &src,
+            &good.replace("2024", "2023"),
+            Err(Problem::MissingNumber {
+                block: 1,
+                number: "2024".into(),
+            }),
+        );
+        check(
+            &src,
+            &format!("Claro! {good}"),
+            Err(Problem::Markers(MarkerError::Preamble)),
+        );
         let russian = "<<<1>>>\nЦены выросли на 2,5% до 1.200 долларов в 2024 году.\n<<<2>>>\nСовет собрался во вторник вечером.\n<<<end>>>";
-        check(&src, russian, Err(Problem::WrongLanguage { expected: "pt-BR".into(), found: "ru".into() }));
+        check(
+            &src,
+            russian,
+            Err(Problem::WrongLanguage {
+                expected: "pt-BR".into(),
+                found: "ru".into(),
+            }),
+        );
     }
 }

@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (BlockKind::Paragraph, "Rain *fell* for [two days](https://x.test/a)."),
+                (
+                    BlockKind::Paragraph,
+                    "Rain *fell* for [two days](https://x.test/a)."
+                ),
                 (BlockKind::Heading, "Damage"),
                 (BlockKind::ListItem, "roads"),
                 (BlockKind::ListItem, "`bridges`"),

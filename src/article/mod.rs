@@ -57,7 +57,8 @@ impl Article {
         format: InputFormat,
         lang: Option<LangTag>,
     ) -> Result<Article, ArticleError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ArticleError::InvalidUtf8(e.valid_up_to()))?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| ArticleError::InvalidUtf8(e.valid_up_to()))?;
         let (title, blocks) = match format {
             InputFormat::Text => plain::parse(text),
             InputFormat::Markdown => markdown::parse(text),

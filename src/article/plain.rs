@@ -25,9 +25,13 @@ pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
     };
     for line in text.lines() {
         let trimmed = line.trim();
-        let marked = [("- ", BlockKind::ListItem), ("* ", BlockKind::ListItem), ("> ", BlockKind::Quote)]
-            .into_iter()
-            .find_map(|(prefix, kind)| trimmed.strip_prefix(prefix).map(|rest| (kind, rest.trim())));
+        let marked = [
+            ("- ", BlockKind::ListItem),
+            ("* ", BlockKind::ListItem),
+            ("> ", BlockKind::Quote),
+        ]
+        .into_iter()
+        .find_map(|(prefix, kind)| trimmed.strip_prefix(prefix).map(|rest| (kind, rest.trim())));
         match marked {
             _ if trimmed.is_empty() => flush(&mut paragraph, &mut blocks),
             None => paragraph.push(trimmed),
@@ -38,7 +42,9 @@ pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
                     && blocks.last().is_some_and(|b| b.kind == BlockKind::Quote);
                 flush(&mut paragraph, &mut blocks);
                 match blocks.last_mut() {
-                    Some(last) if continues_quote => last.text = join_lines([last.text.as_str(), rest]),
+                    Some(last) if continues_quote => {
+                        last.text = join_lines([last.text.as_str(), rest])
+                    }
                     _ => blocks.push(Block {
                         kind,
                         text: rest.to_string(),
@@ -49,7 +55,9 @@ pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
     }
     flush(&mut paragraph, &mut blocks);
     let title = match blocks.first() {
-        Some(b) if first_is_one_line && b.kind == BlockKind::Paragraph && looks_like_title(&b.text) => {
+        Some(b)
+            if first_is_one_line && b.kind == BlockKind::Paragraph && looks_like_title(&b.text) =>
+        {
             Some(blocks.remove(0).text)
         }
         _ => None,

@@ -100,7 +100,10 @@ impl BackendError {
 }
 
 pub trait Backend: Send + Sync {
-    fn call<'a>(&'a self, req: &'a BackendRequest) -> BoxFuture<'a, Result<BackendResponse, BackendError>>;
+    fn call<'a>(
+        &'a self,
+        req: &'a BackendRequest,
+    ) -> BoxFuture<'a, Result<BackendResponse, BackendError>>;
 }
 
 /// Builds the client for `cfg`, reaching it at `base_url` (the config's, or the address an

@@ -10,7 +10,9 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{Backend, BackendError, BackendRequest, BackendResponse, Usage, brief, hints, retry_after};
+use super::{
+    Backend, BackendError, BackendRequest, BackendResponse, Usage, brief, hints, retry_after,
+};
 use crate::config::{BackendConfig, Task};
 use crate::secret::Secret;
 
@@ -43,8 +45,14 @@ impl OpenAi {
         let body = ChatRequest {
             model: &self.model,
             messages: [
-                Message { role: "system", content: &req.prompt.system },
-                Message { role: "user", content: &req.prompt.user },
+                Message {
+                    role: "system",
+                    content: &req.prompt.system,
+                },
+                Message {
+                    role: "user",
+                    content: &req.prompt.user,
+                },
             ],
             temperature: 0.0,
             max_tokens: req.max_output_tokens,
@@ -69,7 +77,9 @@ impl OpenAi {
         if status == 200 {
             return parse_success(&bytes);
         }
-        let error = serde_json::from_slice::<ErrorEnvelope>(&bytes).ok().map(|e| e.error);
+        let error = serde_json::from_slice::<ErrorEnvelope>(&bytes)
+            .ok()
+            .map(|e| e.error);
         let message = match &error {
             Some(e) => brief(&e.message),
             None => brief(&String::from_utf8_lossy(&bytes)),
@@ -79,7 +89,10 @@ impl OpenAi {
         });
         Err(match status {
             429 if quota => BackendError::QuotaExhausted(message),
-            429 => BackendError::RateLimited { retry_after: wait, message },
+            429 => BackendError::RateLimited {
+                retry_after: wait,
+                message,
+            },
             408 | 409 | 500..=599 => BackendError::Server { status, message },
             _ => BackendError::Rejected { status, message },
         })
@@ -96,8 +109,8 @@ impl OpenAi {
 }
 
 fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
-    let chat: ChatResponse =
-        serde_json::from_slice(bytes).map_err(|e| BackendError::Malformed(format!("not a chat completion: {e}")))?;
+    let chat: ChatResponse = serde_json::from_slice(bytes)
+        .map_err(|e| BackendError::Malformed(format!("not a chat completion: {e}")))?;
     let choice = chat
         .choices
         .into_iter()
@@ -106,7 +119,10 @@ fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
     match choice.finish_reason.as_deref() {
         Some("length") => return Err(BackendError::Truncated),
         Some("content_filter") => {
-            return Err(BackendError::Rejected { status: 200, message: "stopped by the provider's content filter".into() });
+            return Err(BackendError::Rejected {
+                status: 200,
+                message: "stopped by the provider's content filter".into(),
+            });
         }
         _ => {}
     }
@@ -126,7 +142,10 @@ fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
 }
 
 impl Backend for OpenAi {
-    fn call<'a>(&'a self, req: &'a BackendRequest) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
+    fn call<'a>(
+        &'a self,
+        req: &'a BackendRequest,
+    ) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
         self.send(req).boxed()
     }
 }

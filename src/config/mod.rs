@@ -48,9 +48,14 @@ pub struct Config {
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Endpoint {
-    Remote { base_url: String },
+    Remote {
+        base_url: String,
+    },
     /// Started in-process on a loopback port when the gateway starts.
-    Mock { protocol: Protocol, mock: MockOptions },
+    Mock {
+        protocol: Protocol,
+        mock: MockOptions,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use super::raw::{RawBackend, RawConfig, RawRoute};
 use super::{
-    BackendConfig, BackendKind, Config, ConfigError, Endpoint, RateLimits, RetryPolicy, Route,
-    Task,
+    BackendConfig, BackendKind, Config, ConfigError, Endpoint, RateLimits, RetryPolicy, Route, Task,
 };
 use crate::chunk::Budget;
 use crate::lang::LangTag;
@@ -42,7 +41,9 @@ impl Ctx<'_> {
 pub(super) fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     let ctx = Ctx { file: path };
     let located = |e: &toml::de::Error| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
         let message = e.message().trim().replace('\n', " ");
         match line {
             Some(line) => format!("{message} (line {line})"),
@@ -52,7 +53,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     let de = toml::Deserializer::parse(text).map_err(|e| ctx.err("(syntax)", located(&e)))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
-        let key = if key == "." { "(top level)".to_string() } else { key };
+        let key = if key == "." {
+            "(top level)".to_string()
+        } else {
+            key
+        };
         ctx.err(key, located(e.inner()))
     })
 }
@@ -64,19 +69,31 @@ pub(super) fn validate(
 ) -> Result<Config, ConfigError> {
     let ctx = Ctx { file: path };
     if raw.backends.is_empty() {
-        return Err(ctx.err("backends", "no [[backends]] table: add at least one backend"));
+        return Err(ctx.err(
+            "backends",
+            "no [[backends]] table: add at least one backend",
+        ));
     }
     let mut names = HashSet::new();
     let mut backends = Vec::new();
     for (i, rb) in raw.backends.into_iter().enumerate() {
         let key = format!("backends[{i}]");
         if !names.insert(rb.name.clone()) {
-            return Err(ctx.err(format!("{key}.name"), format!("backend name '{}' is used twice: names must be unique", rb.name)));
+            return Err(ctx.err(
+                format!("{key}.name"),
+                format!(
+                    "backend name '{}' is used twice: names must be unique",
+                    rb.name
+                ),
+            ));
         }
         backends.push(backend(&ctx, &key, rb, env)?);
     }
     if raw.routes.is_empty() {
-        return Err(ctx.err("routes", "no [[routes]] table: add one naming the backends for task \"translate\""));
+        return Err(ctx.err(
+            "routes",
+            "no [[routes]] table: add one naming the backends for task \"translate\"",
+        ));
     }
     let routes = raw
         .routes
@@ -99,15 +116,24 @@ fn backend(
 ) -> Result<BackendConfig, ConfigError> {
     let k = |field: &str| format!("{key}.{field}");
     if rb.name.trim().is_empty() {
-        return Err(ctx.err(k("name"), "empty backend name: give each backend a short unique name"));
+        return Err(ctx.err(
+            k("name"),
+            "empty backend name: give each backend a short unique name",
+        ));
     }
     let endpoint = match rb.kind {
         BackendKind::Openai => {
             if rb.protocol.is_some() || rb.mock.is_some() {
-                return Err(ctx.err(k("protocol"), "`protocol` and `mock` apply to kind = \"mock\" only: remove them"));
+                return Err(ctx.err(
+                    k("protocol"),
+                    "`protocol` and `mock` apply to kind = \"mock\" only: remove them",
+                ));
             }
             let url = rb.base_url.ok_or_else(|| {
-                ctx.err(k("base_url"), "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"")
+                ctx.err(
+                    k("base_url"),
+                    "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"",
+                )
             })?;
             match reqwest::Url::parse(&url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {}
@@ -125,7 +151,8 @@ fn backend(
                 ));
             }
             let mock = rb.mock.unwrap_or_default();
-            mock.validate().map_err(|(field, msg)| ctx.err(format!("{key}.mock.{field}"), msg))?;
+            mock.validate()
+                .map_err(|(field, msg)| ctx.err(format!("{key}.mock.{field}"), msg))?;
             Endpoint::Mock {
                 protocol: rb.protocol.unwrap_or(super::Protocol::Openai),
                 mock,
@@ -135,7 +162,12 @@ fn backend(
     let model = match (rb.model, rb.kind) {
         (Some(m), _) if !m.trim().is_empty() => m,
         (_, BackendKind::Mock) => "mock-1".to_string(),
-        _ => return Err(ctx.err(k("model"), "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"")),
+        _ => {
+            return Err(ctx.err(
+                k("model"),
+                "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"",
+            ));
+        }
     };
     let api_key = match &rb.api_key_env {
         None => None,
@@ -151,13 +183,22 @@ fn backend(
     };
     let budget = match (rb.max_chunk_chars, rb.max_chunk_tokens) {
         (Some(_), Some(_)) => {
-            return Err(ctx.err(k("max_chunk_tokens"), "set max_chunk_chars or max_chunk_tokens, not both"));
+            return Err(ctx.err(
+                k("max_chunk_tokens"),
+                "set max_chunk_chars or max_chunk_tokens, not both",
+            ));
         }
         (_, Some(n)) if n < MIN_CHUNK => {
-            return Err(ctx.err(k("max_chunk_tokens"), format!("{n} is too small: use at least {MIN_CHUNK}")));
+            return Err(ctx.err(
+                k("max_chunk_tokens"),
+                format!("{n} is too small: use at least {MIN_CHUNK}"),
+            ));
         }
         (Some(n), _) if n < MIN_CHUNK => {
-            return Err(ctx.err(k("max_chunk_chars"), format!("{n} is too small: use at least {MIN_CHUNK}")));
+            return Err(ctx.err(
+                k("max_chunk_chars"),
+                format!("{n} is too small: use at least {MIN_CHUNK}"),
+            ));
         }
         (_, Some(n)) => Budget::Tokens(n),
         (n, None) => Budget::Chars(n.unwrap_or(DEFAULT_CHUNK_CHARS)),
@@ -173,7 +214,10 @@ fn backend(
         max_concurrency: rb.rate.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     };
     if !(rate.requests_per_second.is_finite() && rate.requests_per_second > 0.0) {
-        return Err(ctx.err(k("rate.requests_per_second"), "must be a number above 0 (e.g. 0.5 for one request every two seconds)"));
+        return Err(ctx.err(
+            k("rate.requests_per_second"),
+            "must be a number above 0 (e.g. 0.5 for one request every two seconds)",
+        ));
     }
     if rate.burst == 0 {
         return Err(ctx.err(k("rate.burst"), "must be at least 1"));
@@ -196,7 +240,13 @@ fn backend(
         max_ms: rb.retry.max_ms.unwrap_or(DEFAULT_RETRY_MAX_MS),
     };
     if retry.max > MAX_RETRIES {
-        return Err(ctx.err(k("retry.max"), format!("{} retries is too many: use at most {MAX_RETRIES}", retry.max)));
+        return Err(ctx.err(
+            k("retry.max"),
+            format!(
+                "{} retries is too many: use at most {MAX_RETRIES}",
+                retry.max
+            ),
+        ));
     }
     if retry.base_ms == 0 || retry.max_ms < retry.base_ms {
         return Err(ctx.err(k("retry.max_ms"), "need 0 < base_ms <= max_ms"));
@@ -224,9 +274,17 @@ pub fn budget_tokens(budget: Budget) -> usize {
     }
 }
 
-fn route(ctx: &Ctx, key: &str, rr: RawRoute, backends: &[BackendConfig]) -> Result<Route, ConfigError> {
+fn route(
+    ctx: &Ctx,
+    key: &str,
+    rr: RawRoute,
+    backends: &[BackendConfig],
+) -> Result<Route, ConfigError> {
     if rr.langs.is_empty() {
-        return Err(ctx.err(format!("{key}.langs"), "empty: list language tags, or [\"*\"] for all"));
+        return Err(ctx.err(
+            format!("{key}.langs"),
+            "empty: list language tags, or [\"*\"] for all",
+        ));
     }
     let langs = if rr.langs.iter().any(|l| l == "*") {
         None
@@ -235,25 +293,45 @@ fn route(ctx: &Ctx, key: &str, rr: RawRoute, backends: &[BackendConfig]) -> Resu
             .langs
             .iter()
             .enumerate()
-            .map(|(i, l)| LangTag::parse(l).map_err(|e| ctx.err(format!("{key}.langs[{i}]"), e.to_string())))
+            .map(|(i, l)| {
+                LangTag::parse(l).map_err(|e| ctx.err(format!("{key}.langs[{i}]"), e.to_string()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Some(tags)
     };
     if rr.backends.is_empty() {
-        return Err(ctx.err(format!("{key}.backends"), "empty: name at least one backend, in fallback order"));
+        return Err(ctx.err(
+            format!("{key}.backends"),
+            "empty: name at least one backend, in fallback order",
+        ));
     }
     let mut seen = HashSet::new();
     for (i, name) in rr.backends.iter().enumerate() {
         let bkey = format!("{key}.backends[{i}]");
         let Some(b) = backends.iter().find(|b| &b.name == name) else {
             let known: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
-            return Err(ctx.err(bkey, format!("unknown backend '{name}': known backends are {}", known.join(", "))));
+            return Err(ctx.err(
+                bkey,
+                format!(
+                    "unknown backend '{name}': known backends are {}",
+                    known.join(", ")
+                ),
+            ));
         };
         if !b.tasks.contains(&rr.task) {
-            return Err(ctx.err(bkey, format!("backend '{name}' does not list task {:?} in its tasks", rr.task)));
+            return Err(ctx.err(
+                bkey,
+                format!(
+                    "backend '{name}' does not list task {:?} in its tasks",
+                    rr.task
+                ),
+            ));
         }
         if !seen.insert(name) {
-            return Err(ctx.err(bkey, format!("backend '{name}' appears twice in this route")));
+            return Err(ctx.err(
+                bkey,
+                format!("backend '{name}' appears twice in this route"),
+            ));
         }
     }
     Ok(Route {
@@ -299,19 +377,61 @@ backends = ["llm"]
 
     #[test]
     fn errors_name_file_and_key() {
-        check(|s| s.replace("model = \"m\"", "modle = \"m\""), "x.toml: backends[0]: unknown field `modle`");
-        check(|s| s.replace("[\"llm\"]", "[\"nope\"]"), "routes[0].backends[0]: unknown backend 'nope'");
-        check(|s| s.replace("LLM_KEY", "OTHER_KEY"), "backends[0].api_key_env: environment variable OTHER_KEY is not set");
-        check(|s| format!("{s}\n[backends.rate]\n"), "x.toml");
-        check(|s| s.replace("model = \"m\"", "model = \"m\"\nrate = { burst = 0 }"), "backends[0].rate.burst: must be at least 1");
-        check(|s| s.replace("model = \"m\"", "model = \"m\"\nrate = { requests_per_second = -1 }"), "backends[0].rate.requests_per_second");
         check(
-            |s| s.replace("model = \"m\"", "model = \"m\"\nrate = { tokens_per_minute = 10 }"),
+            |s| s.replace("model = \"m\"", "modle = \"m\""),
+            "x.toml: backends[0].modle: unknown field `modle`",
+        );
+        check(
+            |s| s.replace("[\"llm\"]", "[\"nope\"]"),
+            "routes[0].backends[0]: unknown backend 'nope'",
+        );
+        check(
+            |s| s.replace("LLM_KEY", "OTHER_KEY"),
+            "backends[0].api_key_env: environment variable OTHER_KEY is not set",
+        );
+        check(|s| format!("{s}\nname = = 3\n"), "x.toml: (syntax): ");
+        check(
+            |s| s.replace("model = \"m\"", "model = \"m\"\nrate = { burst = 0 }"),
+            "backends[0].rate.burst: must be at least 1",
+        );
+        check(
+            |s| {
+                s.replace(
+                    "model = \"m\"",
+                    "model = \"m\"\nrate = { requests_per_second = -1 }",
+                )
+            },
+            "backends[0].rate.requests_per_second",
+        );
+        check(
+            |s| {
+                s.replace(
+                    "model = \"m\"",
+                    "model = \"m\"\nrate = { tokens_per_minute = 10 }",
+                )
+            },
             "backends[0].rate.tokens_per_minute: 10 cannot fit one full chunk",
         );
-        check(|s| s.replace("[\"*\"]", "[\"xx\"]"), "routes[0].langs[0]: unknown language tag 'xx'");
-        check(|s| s.replace("kind = \"openai\"", "kind = \"fax\""), "backends[0].kind: unknown variant `fax`");
-        check(|s| s.replace("http://127.0.0.1:9/v1", "ftp://x"), "backends[0].base_url: 'ftp://x' is not an http(s) URL");
-        check(|s| s.replace("name = \"llm\"", "name = \"llm\"\nmock = { fail_rate = 2.0 }"), "backends[0].protocol");
+        check(
+            |s| s.replace("[\"*\"]", "[\"xx\"]"),
+            "routes[0].langs[0]: unknown language tag 'xx'",
+        );
+        check(
+            |s| s.replace("kind = \"openai\"", "kind = \"fax\""),
+            "backends[0].kind: unknown variant `fax`",
+        );
+        check(
+            |s| s.replace("http://127.0.0.1:9/v1", "ftp://x"),
+            "backends[0].base_url: 'ftp://x' is not an http(s) URL",
+        );
+        check(
+            |s| {
+                s.replace(
+                    "name = \"llm\"",
+                    "name = \"llm\"\nmock = { fail_rate = 2.0 }",
+                )
+            },
+            "backends[0].protocol",
+        );
     }
 }

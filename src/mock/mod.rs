@@ -38,7 +38,10 @@ impl MockState {
         let cap = rps.ceil().max(1.0) as usize;
         let now = Instant::now();
         let mut accepted = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
-        while accepted.front().is_some_and(|t| now - *t >= Duration::from_secs(1)) {
+        while accepted
+            .front()
+            .is_some_and(|t| now - *t >= Duration::from_secs(1))
+        {
             accepted.pop_front();
         }
         if accepted.len() >= cap {
@@ -56,7 +59,9 @@ fn app(state: Arc<MockState>) -> Router {
         .with_state(state)
 }
 
-async fn stats_handler(axum::extract::State(state): axum::extract::State<Arc<MockState>>) -> axum::Json<Snapshot> {
+async fn stats_handler(
+    axum::extract::State(state): axum::extract::State<Arc<MockState>>,
+) -> axum::Json<Snapshot> {
     axum::Json(state.stats.snapshot())
 }
 
@@ -74,7 +79,9 @@ pub async fn run(
     options: MockOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state(options))).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state(options)))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A mock running in the background of this process, stopped when dropped.

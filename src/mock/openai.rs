@@ -17,7 +17,11 @@ use crate::backend::hints;
 use crate::lang::LangTag;
 use crate::marker;
 
-pub async fn chat_completions(State(state): State<Arc<MockState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn chat_completions(
+    State(state): State<Arc<MockState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     state.stats.arrived(hint(&headers, hints::TARGET_LANG));
     let response = answer(&state, &headers, &body).await;
     state.stats.answered(response.status().as_u16());
@@ -40,7 +44,8 @@ fn throttled(retry_after: u64) -> Response {
         "requests",
         Some("rate_limit_exceeded"),
     );
-    r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, retry_after.into());
     r
 }
 
@@ -61,7 +66,12 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
     if let Some(key) = &o.api_key
         && hint(headers, "authorization") != Some(&format!("Bearer {key}"))
     {
-        return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.", "invalid_request_error", Some("invalid_api_key"));
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
     }
     if !state.admit() {
         return throttled(o.retry_after);
@@ -72,7 +82,11 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
         Some(Fault::Hang) => std::future::pending::<()>().await,
         _ => {}
     }
-    let jitter = if o.jitter_ms > 0 { fastrand::u64(0..=o.jitter_ms) } else { 0 };
+    let jitter = if o.jitter_ms > 0 {
+        fastrand::u64(0..=o.jitter_ms)
+    } else {
+        0
+    };
     tokio::time::sleep(Duration::from_millis(o.latency_ms + jitter)).await;
     match fault {
         Some(Fault::Fail) => {
@@ -91,22 +105,53 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
     }
     let request: ChatRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}"), "invalid_request_error", None),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid JSON body: {e}"),
+                "invalid_request_error",
+                None,
+            );
+        }
     };
     if hint(headers, hints::TASK) != Some("translate") {
-        return error(StatusCode::BAD_REQUEST, "mock: send x-lingo-task: translate", "invalid_request_error", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "mock: send x-lingo-task: translate",
+            "invalid_request_error",
+            None,
+        );
     }
-    let lang = |name| hint(headers, name).and_then(|t| LangTag::parse(t).ok()).map(|t| t.primary());
+    let lang = |name| {
+        hint(headers, name)
+            .and_then(|t| LangTag::parse(t).ok())
+            .map(|t| t.primary())
+    };
     let Some(target) = lang(hints::TARGET_LANG) else {
-        return error(StatusCode::BAD_REQUEST, "mock: send x-lingo-target-lang with a language tag", "invalid_request_error", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "mock: send x-lingo-target-lang with a language tag",
+            "invalid_request_error",
+            None,
+        );
     };
     let source = lang(hints::SOURCE_LANG).unwrap_or("en");
     let Some(user) = request.messages.iter().rev().find(|m| m.role == "user") else {
-        return error(StatusCode::BAD_REQUEST, "mock: no user message", "invalid_request_error", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "mock: no user message",
+            "invalid_request_error",
+            None,
+        );
     };
     let segments = marker::parse(&user.content).segments;
     if segments.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "mock: no <<<n>>> block markers in the user message", "invalid_request_error", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "mock: no <<<n>>> block markers in the user message",
+            "invalid_request_error",
+            None,
+        );
     }
     let written = match fault {
         Some(Fault::WrongLang) if target == "en" => "de",
@@ -120,7 +165,12 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
             None => {
                 let known = phrases::languages().join(", ");
                 let message = format!("mock: no phrase bank for '{target}'; it writes {known}");
-                return error(StatusCode::BAD_REQUEST, &message, "invalid_request_error", None);
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &message,
+                    "invalid_request_error",
+                    None,
+                );
             }
         }
     }
@@ -134,7 +184,11 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
         content = content.chars().take(content.chars().count() / 2).collect();
         finish = "length";
     }
-    let prompt_chars: usize = request.messages.iter().map(|m| m.content.chars().count()).sum();
+    let prompt_chars: usize = request
+        .messages
+        .iter()
+        .map(|m| m.content.chars().count())
+        .sum();
     let completion_tokens = content.chars().count() / 4 + 1;
     let prompt_tokens = prompt_chars / 4 + 1;
     axum::Json(json!({

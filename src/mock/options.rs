@@ -78,13 +78,19 @@ impl MockOptions {
         ];
         for (name, v) in shares {
             if !(0.0..=1.0).contains(&v) {
-                return Err((name, format!("{v} is not a share: use a number from 0 to 1")));
+                return Err((
+                    name,
+                    format!("{v} is not a share: use a number from 0 to 1"),
+                ));
             }
         }
         if let Some(r) = self.rate_limit
             && !(r.is_finite() && r > 0.0)
         {
-            return Err(("rate_limit", format!("{r} is not a rate: use requests per second above 0")));
+            return Err((
+                "rate_limit",
+                format!("{r} is not a rate: use requests per second above 0"),
+            ));
         }
         Ok(())
     }

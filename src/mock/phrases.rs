@@ -301,7 +301,8 @@ pub fn numbers(text: &str) -> Vec<String> {
         let start = i;
         while i < chars.len()
             && (chars[i].is_ascii_digit()
-                || (matches!(chars[i], '.' | ',' | ':') && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
+                || (matches!(chars[i], '.' | ',' | ':')
+                    && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
         {
             i += 1;
         }
@@ -355,7 +356,8 @@ mod tests {
 
     #[test]
     fn length_is_plausible() {
-        let src = "The storm closed roads across the province on Monday morning, officials said.".repeat(5);
+        let src = "The storm closed roads across the province on Monday morning, officials said."
+            .repeat(5);
         let zh = render(&src, "en", "zh").unwrap();
         let de = render(&src, "en", "de").unwrap();
         assert!(zh.chars().count() < de.chars().count());

@@ -62,7 +62,11 @@ impl Stats {
         let s = self.lock();
         Snapshot {
             requests: s.arrivals.len() as u64,
-            by_status: s.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            by_status: s
+                .by_status
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             by_target_lang: s.by_target.clone(),
             max_requests_in_one_second: max_in_window(&s.arrivals, Duration::from_secs(1)),
             min_gap_after_429_ms: s.min_gap_after_429.map(|d| d.as_millis() as u64),
