@@ -135,7 +135,7 @@ fn backend(
                     "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"",
                 )
             })?;
-            match reqwest::Url::parse(&url) {
+            match url::Url::parse(&url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {}
                 _ => return Err(ctx.err(k("base_url"), format!("'{url}' is not an http(s) URL"))),
             }
