@@ -24,7 +24,7 @@ use crate::config::{BackendConfig, RetryPolicy};
 
 /// Added to the rolling window so that requests sent just over a second apart do not land
 /// inside one second at the provider because of scheduling jitter on either side.
-const WINDOW_MARGIN: Duration = Duration::from_millis(10);
+const WINDOW_MARGIN: Duration = Duration::from_millis(20);
 const WINDOW: Duration = Duration::from_secs(1);
 
 pub struct Dispatcher {

@@ -26,8 +26,10 @@ const MAX_OUTPUT_TOKENS: usize = 16_384;
 #[derive(Clone, Debug, Serialize)]
 pub struct Warning {
     pub lang: String,
-    pub chunk: usize,
-    pub backend: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
     pub message: String,
 }
 
@@ -121,7 +123,13 @@ pub async fn translate(
     };
     for (target, _, chunks) in &plans {
         let done: Vec<ChunkDone> = results.by_ref().take(chunks.len()).collect();
-        let units = if chunks.is_empty() {
+        let units = if *target == &article.lang {
+            out.warnings.push(Warning {
+                lang: target.to_string(),
+                chunk: None,
+                backend: None,
+                message: format!("the article is already in {target}: copied unchanged"),
+            });
             units.iter().map(|u| u.to_string()).collect()
         } else {
             assemble(units.len(), chunks, &done, target)
@@ -220,8 +228,8 @@ async fn translate_chunk(
         }
         done.warnings.push(Warning {
             lang: target.to_string(),
-            chunk: chunk.id,
-            backend: String::new(),
+            chunk: Some(chunk.id),
+            backend: None,
             message: "no backend translated the chunk whole: translated block by block".into(),
         });
         return Ok(done);
@@ -258,8 +266,8 @@ async fn try_backend(
     };
     let warning = |message: String| Warning {
         lang: target.to_string(),
-        chunk,
-        backend: name.to_string(),
+        chunk: Some(chunk),
+        backend: Some(name.to_string()),
         message,
     };
     let mut last = String::new();
@@ -267,7 +275,7 @@ async fn try_backend(
         match backend.dispatcher.call(&request).await {
             Ok(response) => {
                 done.usage.push((name.to_string(), response.usage));
-                match validate::translation(pieces, &response.text, source, target) {
+                match check_off_the_runtime(pieces, response.text, source, target).await {
                     Ok(texts) => return Ok(texts),
                     Err(problem) => {
                         last = format!("{name}: answer rejected: {problem}");
@@ -287,4 +295,25 @@ async fn try_backend(
         }
     }
     Err(last)
+}
+
+/// Validation runs language identification, milliseconds of CPU per answer. On the async
+/// workers it would delay the connection tasks of requests already admitted, and so blur
+/// the request timing that the rate limits promise; the blocking pool takes it instead.
+async fn check_off_the_runtime(
+    pieces: &[&str],
+    answer: String,
+    source: &LangTag,
+    target: &LangTag,
+) -> Result<Vec<String>, validate::Problem> {
+    let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
+    let (source, target) = (source.clone(), target.clone());
+    let check = tokio::task::spawn_blocking(move || {
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        validate::translation(&pieces, &answer, &source, &target)
+    });
+    match check.await {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }

@@ -267,3 +267,37 @@ async fn reads_stdin_and_renders_text_and_markdown() {
     );
     assert!(md.contains("120") && md.contains('3'), "{md}");
 }
+
+/// Asking for the article's own language copies it, says so, and calls no backend for it.
+#[tokio::test]
+async fn the_source_language_is_copied_with_a_warning() {
+    let out = lingo(
+        &[
+            "translate",
+            &sample("pt-feira-livros.txt"),
+            "--to",
+            "pt,en",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    let doc = json(&out);
+    assert_eq!(doc["source"]["lang"], "pt");
+    assert_eq!(
+        doc["results"]["pt"]["translation"]["blocks"],
+        doc["source"]["blocks"]
+    );
+    assert_faithful(&doc, &["en"]);
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        warnings[0]["message"],
+        "the article is already in pt: copied unchanged"
+    );
+    assert_eq!(
+        doc["usage"]["by_backend"]["offline-llm"]["requests"].as_u64(),
+        doc["usage"]["requests"].as_u64()
+    );
+}

@@ -1,4 +1,4 @@
-//! Faults, rate limits and fallbacks, over real loopback HTTP against the mock.
+//! Faults and fallbacks, over real loopback HTTP against the mock.
 
 mod common;
 
@@ -23,46 +23,18 @@ async fn mixed_faults_change_nothing_in_the_output() {
         truncate_rate: 0.04,
         ..MockOptions::default()
     };
-    let first = mock(faulty()).await;
-    let second = mock(faulty()).await;
-    let limits = "max_chunk_chars = 400\ntimeout_ms = 400\nrate = { requests_per_second = 100, burst = 10, max_concurrency = 8 }\nretry = { max = 5, base_ms = 10, max_ms = 100 }";
-    let clean_cfg = write(
-        "clean.toml",
-        format!(
-            "{}{}",
-            backend("clean", &clean.openai_url(), limits),
-            route(&["clean"])
-        ),
-    );
-    let faulty_cfg = write(
-        "faulty.toml",
-        format!(
-            "{}{}{}",
-            backend("first", &first.openai_url(), limits),
-            backend("second", &second.openai_url(), limits),
-            route(&["first", "second"])
-        ),
-    );
-    let run = |cfg: std::path::PathBuf| async move {
-        json(
-            &lingo(
-                &[
-                    "translate",
-                    &sample("reservoir-long.txt"),
-                    "--to",
-                    &LANGS.join(","),
-                    "--format",
-                    "json",
-                    "--config",
-                    cfg.to_str().unwrap(),
-                ],
-                &[],
-            )
-            .await,
-        )
-    };
-    let expected = run(clean_cfg).await;
-    let got = run(faulty_cfg).await;
+    let (first, second) = (mock(faulty()).await, mock(faulty()).await);
+    let limits = "max_chunk_chars = 400\ntimeout_ms = 400\n\
+                  rate = { requests_per_second = 100, burst = 10, max_concurrency = 8 }\n\
+                  retry = { max = 5, base_ms = 10, max_ms = 100 }";
+    let clean_cfg = config(&[("clean", &clean.openai_url(), limits)]);
+    let faulty_cfg = config(&[
+        ("first", &first.openai_url(), limits),
+        ("second", &second.openai_url(), limits),
+    ]);
+    let langs = LANGS.join(",");
+    let expected = json(&translate("reservoir-long.txt", &langs, &clean_cfg, &[]).await);
+    let got = json(&translate("reservoir-long.txt", &langs, &faulty_cfg, &[]).await);
     assert_faithful(&got, &LANGS);
     assert_eq!(
         got["results"], expected["results"],
@@ -82,104 +54,6 @@ async fn mixed_faults_change_nothing_in_the_output() {
     );
 }
 
-/// lingo keeps the configured rate in every one-second window the mock sees, and the
-/// mock's own limiter at the same rate never has to say 429.
-#[tokio::test]
-async fn configured_rate_is_never_exceeded() {
-    let server = mock(MockOptions {
-        latency_ms: 20,
-        rate_limit: Some(10.0),
-        ..MockOptions::default()
-    })
-    .await;
-    let cfg = write(
-        "rate.toml",
-        format!(
-            "{}{}",
-            backend(
-                "llm",
-                &server.openai_url(),
-                "max_chunk_chars = 120\nrate = { requests_per_second = 10, burst = 10, max_concurrency = 8 }"
-            ),
-            route(&["llm"])
-        ),
-    );
-    let out = lingo(
-        &[
-            "translate",
-            &sample("pt-feira-livros.txt"),
-            "--to",
-            "en,ru,zh",
-            "--format",
-            "json",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
-    assert_faithful(&json(&out), &["en", "ru", "zh"]);
-    let stats = server.stats();
-    assert!(
-        stats.requests > 20,
-        "too few calls to judge a rate: {stats:?}"
-    );
-    assert!(stats.max_requests_in_one_second <= 10, "{stats:?}");
-    assert_eq!(stats.by_status.get("429"), None, "{stats:?}");
-}
-
-/// A 429 with Retry-After: 2 pauses the whole backend: no request reaches the mock for two
-/// seconds after it, from any of the concurrent callers.
-#[tokio::test]
-async fn retry_after_pauses_the_whole_backend() {
-    let server = mock(MockOptions {
-        latency_ms: 50,
-        rate_limit: Some(3.0),
-        retry_after: 2,
-        ..MockOptions::default()
-    })
-    .await;
-    let cfg = write(
-        "pause.toml",
-        format!(
-            "{}{}",
-            backend(
-                "llm",
-                &server.openai_url(),
-                "max_chunk_chars = 300\nrate = { requests_per_second = 50, burst = 4, max_concurrency = 4 }\nretry = { max = 6, base_ms = 50, max_ms = 3000 }"
-            ),
-            route(&["llm"])
-        ),
-    );
-    let out = lingo(
-        &[
-            "translate",
-            &sample("pt-feira-livros.txt"),
-            "--to",
-            "en",
-            "--format",
-            "json",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
-    assert_faithful(&json(&out), &["en"]);
-    let stats = server.stats();
-    assert!(
-        stats.by_status.get("429").is_some_and(|n| *n >= 1),
-        "no 429 was provoked: {stats:?}"
-    );
-    let gap = stats
-        .min_gap_after_429_ms
-        .expect("a request followed the 429");
-    assert!(
-        gap >= 2000,
-        "a request arrived {gap} ms after a 429 with Retry-After: 2"
-    );
-}
-
 /// A hard failure (401) at the first backend moves every chunk to the second at once,
 /// without retrying the first.
 #[tokio::test]
@@ -190,35 +64,22 @@ async fn hard_failure_falls_back_without_retrying() {
     })
     .await;
     let open = mock(MockOptions::default()).await;
-    let cfg = write(
-        "fallback.toml",
-        format!(
-            "{}{}{}",
-            backend(
-                "locked",
-                &locked.openai_url(),
-                "api_key_env = \"LINGO_TEST_LOCKED_KEY\""
-            ),
-            backend("open", &open.openai_url(), ""),
-            route(&["locked", "open"])
+    let cfg = config(&[
+        (
+            "locked",
+            &locked.openai_url(),
+            "api_key_env = \"LINGO_TEST_LOCKED_KEY\"",
         ),
-    );
-    let out = lingo(
-        &[
-            "translate",
-            &sample("transit-strike.md"),
-            "--to",
-            "pt-BR,ru",
-            "--format",
-            "json",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
+        ("open", &open.openai_url(), ""),
+    ]);
+    let out = translate(
+        "transit-strike.md",
+        "pt-BR,ru",
+        &cfg,
         &[("LINGO_TEST_LOCKED_KEY", "wrong-key")],
     )
     .await;
-    let doc = json(&out);
-    assert_faithful(&doc, &["pt-BR", "ru"]);
+    assert_faithful(&json(&out), &["pt-BR", "ru"]);
     let (l, o) = (locked.stats(), open.stats());
     assert_eq!(l.by_status.get("401"), Some(&l.requests), "{l:?}");
     assert_eq!(
@@ -241,31 +102,15 @@ async fn every_backend_failing_exits_3() {
         ..MockOptions::default()
     })
     .await;
-    let cfg = write(
-        "allfail.toml",
-        format!(
-            "{}{}{}",
-            backend(
-                "broken",
-                &broken.openai_url(),
-                "retry = { max = 2, base_ms = 5, max_ms = 20 }"
-            ),
-            backend("refusing", &refusing.openai_url(), ""),
-            route(&["broken", "refusing"])
+    let cfg = config(&[
+        (
+            "broken",
+            &broken.openai_url(),
+            "retry = { max = 2, base_ms = 5, max_ms = 20 }",
         ),
-    );
-    let out = lingo(
-        &[
-            "translate",
-            &sample("pt-feira-livros.txt"),
-            "--to",
-            "ru",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
+        ("refusing", &refusing.openai_url(), ""),
+    ]);
+    let out = translate("pt-feira-livros.txt", "ru", &cfg, &[]).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(

@@ -74,28 +74,7 @@ impl OpenAi {
         let status = response.status().as_u16();
         let wait = retry_after::parse(response.headers());
         let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
-        if status == 200 {
-            return parse_success(&bytes);
-        }
-        let error = serde_json::from_slice::<ErrorEnvelope>(&bytes)
-            .ok()
-            .map(|e| e.error);
-        let message = match &error {
-            Some(e) => brief(&e.message),
-            None => brief(&String::from_utf8_lossy(&bytes)),
-        };
-        let quota = error.as_ref().is_some_and(|e| {
-            [e.code.as_deref(), e.kind.as_deref()].contains(&Some("insufficient_quota"))
-        });
-        Err(match status {
-            429 if quota => BackendError::QuotaExhausted(message),
-            429 => BackendError::RateLimited {
-                retry_after: wait,
-                message,
-            },
-            408 | 409 | 500..=599 => BackendError::Server { status, message },
-            _ => BackendError::Rejected { status, message },
-        })
+        read_answer(status, wait, &bytes)
     }
 
     fn transport(&self, e: reqwest::Error) -> BackendError {
@@ -106,6 +85,36 @@ impl OpenAi {
             BackendError::Connection(brief(&e.without_url().to_string()))
         }
     }
+}
+
+/// Maps an HTTP answer to a response or to an error that says whether to retry.
+fn read_answer(
+    status: u16,
+    wait: Option<Duration>,
+    bytes: &[u8],
+) -> Result<BackendResponse, BackendError> {
+    if status == 200 {
+        return parse_success(bytes);
+    }
+    let error = serde_json::from_slice::<ErrorEnvelope>(bytes)
+        .ok()
+        .map(|e| e.error);
+    let message = match &error {
+        Some(e) => brief(&e.message),
+        None => brief(&String::from_utf8_lossy(bytes)),
+    };
+    let quota = error.as_ref().is_some_and(|e| {
+        [e.code.as_deref(), e.kind.as_deref()].contains(&Some("insufficient_quota"))
+    });
+    Err(match status {
+        429 if quota => BackendError::QuotaExhausted(message),
+        429 => BackendError::RateLimited {
+            retry_after: wait,
+            message,
+        },
+        408 | 409 | 500..=599 => BackendError::Server { status, message },
+        _ => BackendError::Rejected { status, message },
+    })
 }
 
 fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
@@ -212,4 +221,59 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(status: u16, body: &str, expect: Result<&str, &str>) {
+        let got = read_answer(status, Some(Duration::from_secs(2)), body.as_bytes());
+        match (got, expect) {
+            (Ok(r), Ok(text)) => assert_eq!(r.text, text),
+            (Err(e), Err(kind)) => assert_eq!(e.kind(), kind, "{status} {body}: {e}"),
+            (got, expect) => panic!("{status} {body}: got {got:?}, expected {expect:?}"),
+        }
+    }
+
+    fn chat(finish: &str) -> String {
+        format!(
+            r#"{{"choices":[{{"index":0,"message":{{"role":"assistant","content":"Olá"}},"finish_reason":"{finish}"}}],"usage":{{"prompt_tokens":3,"completion_tokens":1}}}}"#
+        )
+    }
+
+    #[test]
+    fn statuses_map_to_retry_or_fallback() {
+        check(200, &chat("stop"), Ok("Olá"));
+        check(200, &chat("length"), Err("truncated"));
+        check(200, &chat("content_filter"), Err("rejected"));
+        check(200, r#"{"choices":[{"index":0,"mess"#, Err("malformed"));
+        check(200, r#"{"choices":[]}"#, Err("malformed"));
+        let limited = r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+        check(429, limited, Err("rate_limited"));
+        let quota = r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
+        check(429, quota, Err("quota_exhausted"));
+        check(
+            429,
+            r#"{"error":{"message":"slow down","type":"throttling_error","code":429}}"#,
+            Err("rate_limited"),
+        );
+        check(429, "", Err("rate_limited"));
+        for status in [400, 401, 403, 404, 422] {
+            check(
+                status,
+                r#"{"error":{"message":"no","type":"invalid_request_error"}}"#,
+                Err("rejected"),
+            );
+        }
+        for status in [408, 409, 500, 502, 503, 504] {
+            check(status, "Internal Server Error", Err("server_error"));
+        }
+        let limited = read_answer(429, Some(Duration::from_secs(2)), limited.as_bytes());
+        assert!(
+            matches!(limited, Err(BackendError::RateLimited { retry_after: Some(d), .. }) if d == Duration::from_secs(2))
+        );
+        assert!(!BackendError::QuotaExhausted(String::new()).is_retryable());
+        assert!(BackendError::Timeout(Duration::ZERO).is_retryable());
+    }
 }

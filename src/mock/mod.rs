@@ -16,7 +16,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -73,22 +72,23 @@ fn state(options: MockOptions) -> Arc<MockState> {
     })
 }
 
-/// Serves the mock on `listener` until `shutdown` resolves.
+/// Serves the mock on `listener` until `shutdown` resolves. No graceful drain: a request
+/// hanging by `--hang-rate` would hold it forever, and a test server owes nobody an answer.
 pub async fn run(
     listener: TcpListener,
     options: MockOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state(options)))
-        .with_graceful_shutdown(shutdown)
-        .await
+    tokio::select! {
+        served = axum::serve(listener, app(state(options))) => served,
+        () = shutdown => Ok(()),
+    }
 }
 
 /// A mock running in the background of this process, stopped when dropped.
 pub struct MockServer {
     addr: SocketAddr,
     state: Arc<MockState>,
-    stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
@@ -98,22 +98,13 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = state(options);
-        let (stop, stopped) = oneshot::channel::<()>();
         let router = app(state.clone());
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
+            if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, "mock server stopped");
             }
         });
-        Ok(MockServer {
-            addr,
-            state,
-            stop: Some(stop),
-            task,
-        })
+        Ok(MockServer { addr, state, task })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -132,10 +123,6 @@ impl MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Hanging requests would hold a graceful shutdown forever.
         self.task.abort();
     }
 }

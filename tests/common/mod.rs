@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -42,6 +42,40 @@ pub fn route(backends: &[&str]) -> String {
         "[[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [{}]\n",
         names.join(", ")
     )
+}
+
+/// A config file with `backends` as (name, url, extra keys), one route in that order.
+pub fn config(backends: &[(&str, &str, &str)]) -> PathBuf {
+    let tables: String = backends
+        .iter()
+        .map(|(name, url, extra)| backend(name, url, extra))
+        .collect();
+    let names: Vec<&str> = backends.iter().map(|(name, _, _)| *name).collect();
+    write("config.toml", format!("{tables}{}", route(&names)))
+}
+
+/// `lingo translate samples/SAMPLE --to LANGS --format json --config CONFIG`.
+pub async fn translate(
+    sample_name: &str,
+    langs: &str,
+    config: &Path,
+    env: &[(&str, &str)],
+) -> Output {
+    let (sample, config) = (sample(sample_name), config.display().to_string());
+    lingo(
+        &[
+            "translate",
+            &sample,
+            "--to",
+            langs,
+            "--format",
+            "json",
+            "--config",
+            &config,
+        ],
+        env,
+    )
+    .await
 }
 
 pub fn sample(name: &str) -> String {
