@@ -47,17 +47,28 @@ fn article() -> Vec<u8> {
         .into_bytes()
 }
 
-#[tokio::main]
-async fn main() {
-    let server = MockServer::start(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        MockOptions {
-            latency_ms: LATENCY.as_millis() as u64,
-            ..MockOptions::default()
-        },
-    )
-    .await
-    .expect("mock starts");
+fn main() {
+    // The mock plays the provider: it gets a runtime of its own, as it would a machine,
+    // so that its clock does not share worker threads with the gateway it measures.
+    let provider = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("provider runtime");
+    let server = provider
+        .block_on(MockServer::start(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            MockOptions {
+                latency_ms: LATENCY.as_millis() as u64,
+                ..MockOptions::default()
+            },
+        ))
+        .expect("mock starts");
+    let gateway_runtime = tokio::runtime::Runtime::new().expect("gateway runtime");
+    gateway_runtime.block_on(measure(&server));
+}
+
+async fn measure(server: &MockServer) {
     let toml = format!(
         "[[backends]]\nname = \"bench\"\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"bench\"\nmax_chunk_chars = 150\n\
          rate = {{ requests_per_second = {RATE}, burst = {BURST}, max_concurrency = {SLOTS} }}\n\n\

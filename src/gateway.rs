@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::backend::{self, BackendError};
-use crate::chunk::Budget;
+use crate::chunk::{self, Budget};
 use crate::config::{Config, Endpoint, Task};
 use crate::dispatch::Dispatcher;
 use crate::lang::LangTag;
@@ -41,6 +41,9 @@ pub enum GatewayError {
 impl Gateway {
     pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
         let prompts = Prompts::load()?;
+        // The tokenizer's tables take tens of milliseconds to load: load them now, not
+        // inside the first burst of requests, where they would stall the admitted ones.
+        let _ = tokio::task::spawn_blocking(|| chunk::count_tokens("")).await;
         let mut mocks = Vec::new();
         let mut backends = Vec::new();
         for cfg in &config.backends {

@@ -3,6 +3,7 @@
 
 mod openai;
 mod retry_after;
+mod sent;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::lang::LangTag;
 use crate::prompts::Prompt;
 
 pub use openai::OpenAi;
+pub use sent::SentAt;
 
 /// One call to a backend: a rendered prompt plus the hints lingo sends as headers.
 #[derive(Clone, Debug)]
@@ -100,9 +102,11 @@ impl BackendError {
 }
 
 pub trait Backend: Send + Sync {
+    /// Sends `req`; `sent` is stamped when the request goes on the wire.
     fn call<'a>(
         &'a self,
         req: &'a BackendRequest,
+        sent: &'a SentAt,
     ) -> BoxFuture<'a, Result<BackendResponse, BackendError>>;
 }
 

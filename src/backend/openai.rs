@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use reqwest::header;
 use serde::{Deserialize, Serialize};
 
+use super::sent::StampedBody;
 use super::{
-    Backend, BackendError, BackendRequest, BackendResponse, Usage, brief, hints, retry_after,
+    Backend, BackendError, BackendRequest, BackendResponse, SentAt, Usage, brief, hints,
+    retry_after,
 };
 use crate::config::{BackendConfig, Task};
 use crate::secret::Secret;
@@ -41,7 +44,11 @@ impl OpenAi {
         })
     }
 
-    async fn send(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
+    async fn send(
+        &self,
+        req: &BackendRequest,
+        sent: &SentAt,
+    ) -> Result<BackendResponse, BackendError> {
         let body = ChatRequest {
             model: &self.model,
             messages: [
@@ -57,13 +64,16 @@ impl OpenAi {
             temperature: 0.0,
             max_tokens: req.max_output_tokens,
         };
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))?;
         let task = match req.task {
             Task::Translate => "translate",
         };
         let mut builder = self
             .http
             .post(&self.url)
-            .json(&body)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(reqwest::Body::wrap(StampedBody::new(body, sent.clone())))
             .header(hints::TASK, task)
             .header(hints::SOURCE_LANG, req.source.as_str())
             .header(hints::TARGET_LANG, req.target.as_str());
@@ -82,7 +92,14 @@ impl OpenAi {
             BackendError::Timeout(self.timeout)
         } else {
             // Without the URL: it may carry credentials in query strings on some proxies.
-            BackendError::Connection(brief(&e.without_url().to_string()))
+            let e = e.without_url();
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            BackendError::Connection(brief(&message))
         }
     }
 }
@@ -154,8 +171,9 @@ impl Backend for OpenAi {
     fn call<'a>(
         &'a self,
         req: &'a BackendRequest,
+        sent: &'a SentAt,
     ) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
-        self.send(req).boxed()
+        self.send(req, sent).boxed()
     }
 }
 
