@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::raw::{RawBackend, RawConfig, RawRoute};
+use super::raw::{RawBackend, RawConfig, RawRate, RawRetry, RawRoute};
 use super::{
     BackendConfig, BackendKind, Config, ConfigError, Endpoint, RateLimits, RetryPolicy, Route, Task,
 };
@@ -121,52 +121,13 @@ fn backend(
             "empty backend name: give each backend a short unique name",
         ));
     }
-    let endpoint = match rb.kind {
-        BackendKind::Openai => {
-            if rb.protocol.is_some() || rb.mock.is_some() {
-                return Err(ctx.err(
-                    k("protocol"),
-                    "`protocol` and `mock` apply to kind = \"mock\" only: remove them",
-                ));
-            }
-            let url = rb.base_url.ok_or_else(|| {
-                ctx.err(
-                    k("base_url"),
-                    "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"",
-                )
-            })?;
-            match url::Url::parse(&url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                _ => return Err(ctx.err(k("base_url"), format!("'{url}' is not an http(s) URL"))),
-            }
-            Endpoint::Remote {
-                base_url: url.trim_end_matches('/').to_string(),
-            }
-        }
-        BackendKind::Mock => {
-            if rb.base_url.is_some() {
-                return Err(ctx.err(
-                    k("base_url"),
-                    "a mock backend is started in-process: remove base_url, or use kind = \"openai\" to reach a running `lingo mock`",
-                ));
-            }
-            let mock = rb.mock.unwrap_or_default();
-            mock.validate()
-                .map_err(|(field, msg)| ctx.err(format!("{key}.mock.{field}"), msg))?;
-            Endpoint::Mock {
-                protocol: rb.protocol.unwrap_or(super::Protocol::Openai),
-                mock,
-            }
-        }
-    };
+    let endpoint = endpoint(ctx, key, &rb)?;
     let model = match (rb.model, rb.kind) {
         (Some(m), _) if !m.trim().is_empty() => m,
         (_, BackendKind::Mock) => "mock-1".to_string(),
         _ => {
-            return Err(ctx.err(
-                k("model"),
-                "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"",
-            ));
+            let fix = "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"";
+            return Err(ctx.err(k("model"), fix));
         }
     };
     let api_key = match &rb.api_key_env {
@@ -174,82 +135,17 @@ fn backend(
         Some(var) => match env(var) {
             Some(v) if !v.is_empty() => Some(Secret::new(v)),
             _ => {
-                return Err(ctx.err(
-                    k("api_key_env"),
-                    format!("environment variable {var} is not set: export it, or remove api_key_env for a server without auth"),
-                ));
+                let fix = format!(
+                    "environment variable {var} is not set: export it, or remove api_key_env for a server without auth"
+                );
+                return Err(ctx.err(k("api_key_env"), fix));
             }
         },
     };
-    let budget = match (rb.max_chunk_chars, rb.max_chunk_tokens) {
-        (Some(_), Some(_)) => {
-            return Err(ctx.err(
-                k("max_chunk_tokens"),
-                "set max_chunk_chars or max_chunk_tokens, not both",
-            ));
-        }
-        (_, Some(n)) if n < MIN_CHUNK => {
-            return Err(ctx.err(
-                k("max_chunk_tokens"),
-                format!("{n} is too small: use at least {MIN_CHUNK}"),
-            ));
-        }
-        (Some(n), _) if n < MIN_CHUNK => {
-            return Err(ctx.err(
-                k("max_chunk_chars"),
-                format!("{n} is too small: use at least {MIN_CHUNK}"),
-            ));
-        }
-        (_, Some(n)) => Budget::Tokens(n),
-        (n, None) => Budget::Chars(n.unwrap_or(DEFAULT_CHUNK_CHARS)),
-    };
+    let budget = budget(ctx, key, rb.max_chunk_chars, rb.max_chunk_tokens)?;
     let timeout_ms = rb.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
     if timeout_ms == 0 {
         return Err(ctx.err(k("timeout_ms"), "must be above 0 (milliseconds)"));
-    }
-    let rate = RateLimits {
-        requests_per_second: rb.rate.requests_per_second.unwrap_or(DEFAULT_RPS),
-        burst: rb.rate.burst.unwrap_or(DEFAULT_BURST),
-        tokens_per_minute: rb.rate.tokens_per_minute,
-        max_concurrency: rb.rate.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-    };
-    if !(rate.requests_per_second.is_finite() && rate.requests_per_second > 0.0) {
-        return Err(ctx.err(
-            k("rate.requests_per_second"),
-            "must be a number above 0 (e.g. 0.5 for one request every two seconds)",
-        ));
-    }
-    if rate.burst == 0 {
-        return Err(ctx.err(k("rate.burst"), "must be at least 1"));
-    }
-    if rate.max_concurrency == 0 {
-        return Err(ctx.err(k("rate.max_concurrency"), "must be at least 1"));
-    }
-    if let Some(tpm) = rate.tokens_per_minute {
-        let needed = budget_tokens(budget);
-        if (tpm as usize) < needed {
-            return Err(ctx.err(
-                k("rate.tokens_per_minute"),
-                format!("{tpm} cannot fit one full chunk (about {needed} tokens): raise it or lower the chunk size"),
-            ));
-        }
-    }
-    let retry = RetryPolicy {
-        max: rb.retry.max.unwrap_or(DEFAULT_RETRY_MAX),
-        base_ms: rb.retry.base_ms.unwrap_or(DEFAULT_RETRY_BASE_MS),
-        max_ms: rb.retry.max_ms.unwrap_or(DEFAULT_RETRY_MAX_MS),
-    };
-    if retry.max > MAX_RETRIES {
-        return Err(ctx.err(
-            k("retry.max"),
-            format!(
-                "{} retries is too many: use at most {MAX_RETRIES}",
-                retry.max
-            ),
-        ));
-    }
-    if retry.base_ms == 0 || retry.max_ms < retry.base_ms {
-        return Err(ctx.err(k("retry.max_ms"), "need 0 < base_ms <= max_ms"));
     }
     Ok(BackendConfig {
         name: rb.name,
@@ -261,9 +157,117 @@ fn backend(
         tasks: rb.tasks.unwrap_or_else(|| vec![Task::Translate]),
         budget,
         timeout_ms,
-        rate,
-        retry,
+        rate: rate(ctx, key, &rb.rate, budget)?,
+        retry: retry(ctx, key, &rb.retry)?,
     })
+}
+
+fn endpoint(ctx: &Ctx, key: &str, rb: &RawBackend) -> Result<Endpoint, ConfigError> {
+    let k = |field: &str| format!("{key}.{field}");
+    match rb.kind {
+        BackendKind::Openai => {
+            if rb.protocol.is_some() || rb.mock.is_some() {
+                let fix = "`protocol` and `mock` apply to kind = \"mock\" only: remove them";
+                return Err(ctx.err(k("protocol"), fix));
+            }
+            let Some(url) = &rb.base_url else {
+                let fix = "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"";
+                return Err(ctx.err(k("base_url"), fix));
+            };
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Endpoint::Remote {
+                    base_url: url.trim_end_matches('/').to_string(),
+                }),
+                _ => Err(ctx.err(k("base_url"), format!("'{url}' is not an http(s) URL"))),
+            }
+        }
+        BackendKind::Mock => {
+            if rb.base_url.is_some() {
+                let fix = "a mock backend is started in-process: remove base_url, or use kind = \"openai\" to reach a running `lingo mock`";
+                return Err(ctx.err(k("base_url"), fix));
+            }
+            let mock = rb.mock.clone().unwrap_or_default();
+            mock.validate()
+                .map_err(|(field, msg)| ctx.err(format!("{key}.mock.{field}"), msg))?;
+            Ok(Endpoint::Mock {
+                protocol: rb.protocol.unwrap_or(super::Protocol::Openai),
+                mock,
+            })
+        }
+    }
+}
+
+fn budget(
+    ctx: &Ctx,
+    key: &str,
+    chars: Option<usize>,
+    tokens: Option<usize>,
+) -> Result<Budget, ConfigError> {
+    let too_small = |field: &str, n: usize| {
+        ctx.err(
+            format!("{key}.{field}"),
+            format!("{n} is too small: use at least {MIN_CHUNK}"),
+        )
+    };
+    match (chars, tokens) {
+        (Some(_), Some(_)) => Err(ctx.err(
+            format!("{key}.max_chunk_tokens"),
+            "set max_chunk_chars or max_chunk_tokens, not both",
+        )),
+        (_, Some(n)) if n < MIN_CHUNK => Err(too_small("max_chunk_tokens", n)),
+        (Some(n), _) if n < MIN_CHUNK => Err(too_small("max_chunk_chars", n)),
+        (_, Some(n)) => Ok(Budget::Tokens(n)),
+        (n, None) => Ok(Budget::Chars(n.unwrap_or(DEFAULT_CHUNK_CHARS))),
+    }
+}
+
+fn rate(ctx: &Ctx, key: &str, raw: &RawRate, budget: Budget) -> Result<RateLimits, ConfigError> {
+    let k = |field: &str| format!("{key}.rate.{field}");
+    let rate = RateLimits {
+        requests_per_second: raw.requests_per_second.unwrap_or(DEFAULT_RPS),
+        burst: raw.burst.unwrap_or(DEFAULT_BURST),
+        tokens_per_minute: raw.tokens_per_minute,
+        max_concurrency: raw.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+    };
+    if !(rate.requests_per_second.is_finite() && rate.requests_per_second > 0.0) {
+        let fix = "must be a number above 0 (e.g. 0.5 for one request every two seconds)";
+        return Err(ctx.err(k("requests_per_second"), fix));
+    }
+    if rate.burst == 0 {
+        return Err(ctx.err(k("burst"), "must be at least 1"));
+    }
+    if rate.max_concurrency == 0 {
+        return Err(ctx.err(k("max_concurrency"), "must be at least 1"));
+    }
+    if let Some(tpm) = rate.tokens_per_minute {
+        let needed = budget_tokens(budget);
+        if (tpm as usize) < needed {
+            let fix = format!(
+                "{tpm} cannot fit one full chunk (about {needed} tokens): raise it or lower the chunk size"
+            );
+            return Err(ctx.err(k("tokens_per_minute"), fix));
+        }
+    }
+    Ok(rate)
+}
+
+fn retry(ctx: &Ctx, key: &str, raw: &RawRetry) -> Result<RetryPolicy, ConfigError> {
+    let retry = RetryPolicy {
+        max: raw.max.unwrap_or(DEFAULT_RETRY_MAX),
+        base_ms: raw.base_ms.unwrap_or(DEFAULT_RETRY_BASE_MS),
+        max_ms: raw.max_ms.unwrap_or(DEFAULT_RETRY_MAX_MS),
+    };
+    if retry.max > MAX_RETRIES {
+        let fix = format!(
+            "{} retries is too many: use at most {MAX_RETRIES}",
+            retry.max
+        );
+        return Err(ctx.err(format!("{key}.retry.max"), fix));
+    }
+    if retry.base_ms == 0 || retry.max_ms < retry.base_ms {
+        return Err(ctx.err(format!("{key}.retry.max_ms"), "need 0 < base_ms <= max_ms"));
+    }
+    Ok(retry)
 }
 
 /// The fewest tokens one full chunk of this budget needs: the chunk in and about as much out.

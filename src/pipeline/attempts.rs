@@ -1,0 +1,155 @@
+//! One chunk's way along its route: each backend gets up to [`ANSWER_ATTEMPTS`] answers
+//! that pass validation (transport retries happen below, in dispatch); then the next
+//! backend; as a last resort each block goes alone. A chunk that fails all of that fails
+//! the run.
+
+use super::{ChunkDone, TranslateError, Warning};
+use crate::backend::{BackendError, BackendRequest};
+use crate::chunk::{self, Chunk};
+use crate::config::Task;
+use crate::gateway::{Gateway, RoutedBackend};
+use crate::lang::LangTag;
+use crate::validate;
+
+/// Answers a backend may give for one chunk before the chunk moves on.
+const ANSWER_ATTEMPTS: usize = 3;
+const MAX_OUTPUT_TOKENS: usize = 16_384;
+
+pub(super) async fn translate_chunk(
+    gw: &Gateway,
+    route: &[&RoutedBackend],
+    source: &LangTag,
+    target: &LangTag,
+    chunk: &Chunk,
+) -> Result<ChunkDone, TranslateError> {
+    let pieces: Vec<&str> = chunk.pieces.iter().map(|p| p.text.as_str()).collect();
+    let mut done = ChunkDone {
+        texts: Vec::new(),
+        usage: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut last = String::new();
+    for backend in route {
+        match try_backend(gw, backend, source, target, &pieces, chunk.id, &mut done).await {
+            Ok(texts) => {
+                done.texts = texts;
+                return Ok(done);
+            }
+            Err(problem) => last = problem,
+        }
+    }
+    if pieces.len() > 1 {
+        for piece in &pieces {
+            let mut text = None;
+            for backend in route {
+                match try_backend(gw, backend, source, target, &[piece], chunk.id, &mut done).await
+                {
+                    Ok(mut t) => {
+                        text = t.pop();
+                        break;
+                    }
+                    Err(problem) => last = problem,
+                }
+            }
+            match text {
+                Some(t) => done.texts.push(t),
+                None => {
+                    return Err(TranslateError::ChunkFailed {
+                        lang: target.clone(),
+                        chunk: chunk.id,
+                        last,
+                    });
+                }
+            }
+        }
+        done.warnings.push(Warning {
+            lang: target.to_string(),
+            chunk: Some(chunk.id),
+            backend: None,
+            message: "no backend translated the chunk whole: translated block by block".into(),
+        });
+        return Ok(done);
+    }
+    Err(TranslateError::ChunkFailed {
+        lang: target.clone(),
+        chunk: chunk.id,
+        last,
+    })
+}
+
+/// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
+async fn try_backend(
+    gw: &Gateway,
+    backend: &RoutedBackend,
+    source: &LangTag,
+    target: &LangTag,
+    pieces: &[&str],
+    chunk: usize,
+    done: &mut ChunkDone,
+) -> Result<Vec<String>, String> {
+    let name = backend.dispatcher.name();
+    let prompt = gw
+        .prompts()
+        .translate(source, target, pieces)
+        .map_err(|e| e.to_string())?;
+    let source_tokens: usize = pieces.iter().map(|p| chunk::count_tokens(p)).sum();
+    let request = BackendRequest {
+        task: Task::Translate,
+        source: source.clone(),
+        target: target.clone(),
+        prompt,
+        max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
+    };
+    let warning = |message: String| Warning {
+        lang: target.to_string(),
+        chunk: Some(chunk),
+        backend: Some(name.to_string()),
+        message,
+    };
+    let mut last = String::new();
+    for _ in 0..ANSWER_ATTEMPTS {
+        match backend.dispatcher.call(&request).await {
+            Ok(response) => {
+                done.usage.push((name.to_string(), response.usage));
+                match check_off_the_runtime(pieces, response.text, source, target).await {
+                    Ok(texts) => return Ok(texts),
+                    Err(problem) => {
+                        last = format!("{name}: answer rejected: {problem}");
+                        done.warnings.push(warning(last.clone()));
+                    }
+                }
+            }
+            Err(BackendError::Truncated) => {
+                last = format!("{name}: {}", BackendError::Truncated);
+                done.warnings.push(warning(last.clone()));
+            }
+            Err(e) => {
+                let message = format!("{name}: {e}");
+                done.warnings.push(warning(format!("{message}; moving on")));
+                return Err(message);
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Validation runs language identification, milliseconds of CPU per answer. On the async
+/// workers it would delay the connection tasks of requests already admitted, and so blur
+/// the request timing that the rate limits promise; the blocking pool takes it instead.
+async fn check_off_the_runtime(
+    pieces: &[&str],
+    answer: String,
+    source: &LangTag,
+    target: &LangTag,
+) -> Result<Vec<String>, validate::Problem> {
+    let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
+    let (source, target) = (source.clone(), target.clone());
+    let check = tokio::task::spawn_blocking(move || {
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        validate::translation(&pieces, &answer, &source, &target)
+    });
+    match check.await {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
