@@ -7,16 +7,18 @@ use lingo::mock::MockOptions;
 
 const LANGS: [&str; 5] = ["pt-BR", "ru", "hi", "zh", "af"];
 
-/// With about 30 % of calls faulty in every way the mock knows, the output is exactly
+/// With about 30 % of calls faulty in every way the mock knows (500, 429, hang, dropped
+/// connection, broken JSON, wrong language, merged blocks, truncation), the output is exactly
 /// what a clean run gives: every block once, in order, numbers intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_faults_change_nothing_in_the_output() {
     let clean = mock(MockOptions::default()).await;
     let faulty = || MockOptions {
-        fail_rate: 0.06,
+        fail_rate: 0.04,
         throttle_rate: 0.04,
         retry_after: 0,
         hang_rate: 0.03,
+        drop_rate: 0.03,
         malformed_rate: 0.05,
         wrong_lang_rate: 0.05,
         merge_rate: 0.05,

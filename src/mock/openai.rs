@@ -97,6 +97,14 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
                 None,
             );
         }
+        Some(Fault::Drop) => {
+            // Headers go out, then the body fails: the server closes the connection.
+            let cut = futures::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::other("mock: dropped"))
+            });
+            let body = axum::body::Body::from_stream(cut);
+            return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        }
         Some(Fault::Malformed) => {
             let broken = r#"{"id":"chatcmpl-mock","object":"chat.completion","choices":[{"index":0,"message":{"role":"assist"#;
             return ([(header::CONTENT_TYPE, "application/json")], broken).into_response();

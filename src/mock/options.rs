@@ -27,6 +27,9 @@ pub struct MockOptions {
     /// Share of requests never answered.
     #[arg(long, default_value_t = 0.0)]
     pub hang_rate: f64,
+    /// Share of requests whose connection drops in the middle of the answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
     /// Share of requests answered 200 with broken JSON.
     #[arg(long, default_value_t = 0.0)]
     pub malformed_rate: f64,
@@ -55,6 +58,7 @@ impl Default for MockOptions {
             retry_after: 1,
             throttle_rate: 0.0,
             hang_rate: 0.0,
+            drop_rate: 0.0,
             malformed_rate: 0.0,
             wrong_lang_rate: 0.0,
             merge_rate: 0.0,
@@ -71,6 +75,7 @@ impl MockOptions {
             ("fail_rate", self.fail_rate),
             ("throttle_rate", self.throttle_rate),
             ("hang_rate", self.hang_rate),
+            ("drop_rate", self.drop_rate),
             ("malformed_rate", self.malformed_rate),
             ("wrong_lang_rate", self.wrong_lang_rate),
             ("merge_rate", self.merge_rate),
