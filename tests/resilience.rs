@@ -127,3 +127,36 @@ async fn every_backend_failing_exits_3() {
         "each call is tried 1 + 2 times"
     );
 }
+
+/// A backend that always merges two blocks of a chunk cannot translate chunks whole; the
+/// last resort, block by block, still gives every block back in place.
+#[tokio::test]
+async fn merged_blocks_fall_back_to_block_by_block() {
+    let merging = mock(MockOptions {
+        merge_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = config(&[("merging", &merging.openai_url(), "max_chunk_chars = 600")]);
+    let doc = json(&translate("transit-strike.md", "ru", &cfg, &[]).await);
+    assert_faithful(&doc, &["ru"]);
+    let warnings = doc["warnings"].as_array().unwrap();
+    let by_block = warnings
+        .iter()
+        .filter(|w| w["message"].as_str().unwrap().contains("block by block"))
+        .count();
+    let merged = warnings
+        .iter()
+        .filter(|w| {
+            w["message"]
+                .as_str()
+                .unwrap()
+                .contains("blocks merged or split")
+        })
+        .count();
+    assert!(by_block >= 1, "{warnings:?}");
+    assert!(
+        merged >= 3 * by_block,
+        "each whole-chunk answer was rejected three times: {warnings:?}"
+    );
+}

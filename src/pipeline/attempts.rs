@@ -28,109 +28,120 @@ pub(super) async fn translate_chunk(
         usage: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut last = String::new();
-    for backend in route {
-        match try_backend(gw, backend, source, target, &pieces, chunk.id, &mut done).await {
-            Ok(texts) => {
-                done.texts = texts;
-                return Ok(done);
-            }
-            Err(problem) => last = problem,
-        }
-    }
-    if pieces.len() > 1 {
-        for piece in &pieces {
-            let mut text = None;
-            for backend in route {
-                match try_backend(gw, backend, source, target, &[piece], chunk.id, &mut done).await
-                {
-                    Ok(mut t) => {
-                        text = t.pop();
-                        break;
-                    }
-                    Err(problem) => last = problem,
-                }
-            }
-            match text {
-                Some(t) => done.texts.push(t),
-                None => {
-                    return Err(TranslateError::ChunkFailed {
-                        lang: target.clone(),
-                        chunk: chunk.id,
-                        last,
-                    });
-                }
-            }
-        }
-        done.warnings.push(Warning {
-            lang: target.to_string(),
-            chunk: Some(chunk.id),
-            backend: None,
-            message: "no backend translated the chunk whole: translated block by block".into(),
-        });
-        return Ok(done);
-    }
-    Err(TranslateError::ChunkFailed {
+    let walk = Walk {
+        gw,
+        route,
+        source,
+        target,
+        chunk: chunk.id,
+    };
+    let failed = |last| TranslateError::ChunkFailed {
         lang: target.clone(),
         chunk: chunk.id,
         last,
-    })
-}
-
-/// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
-async fn try_backend(
-    gw: &Gateway,
-    backend: &RoutedBackend,
-    source: &LangTag,
-    target: &LangTag,
-    pieces: &[&str],
-    chunk: usize,
-    done: &mut ChunkDone,
-) -> Result<Vec<String>, String> {
-    let name = backend.dispatcher.name();
-    let prompt = gw
-        .prompts()
-        .translate(source, target, pieces)
-        .map_err(|e| e.to_string())?;
-    let source_tokens: usize = pieces.iter().map(|p| chunk::count_tokens(p)).sum();
-    let request = BackendRequest {
-        task: Task::Translate,
-        source: source.clone(),
-        target: target.clone(),
-        prompt,
-        max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
     };
-    let warning = |message: String| Warning {
-        lang: target.to_string(),
-        chunk: Some(chunk),
-        backend: Some(name.to_string()),
-        message,
-    };
-    let mut last = String::new();
-    for _ in 0..ANSWER_ATTEMPTS {
-        match backend.dispatcher.call(&request).await {
-            Ok(response) => {
-                done.usage.push((name.to_string(), response.usage));
-                match check_off_the_runtime(pieces, response.text, source, target).await {
-                    Ok(texts) => return Ok(texts),
-                    Err(problem) => {
-                        last = format!("{name}: answer rejected: {problem}");
-                        done.warnings.push(warning(last.clone()));
-                    }
-                }
+    match walk.along_route(&pieces, &mut done).await {
+        Ok(texts) => done.texts = texts,
+        Err(last) if pieces.len() == 1 => return Err(failed(last)),
+        Err(_) => {
+            for piece in &pieces {
+                let mut text = walk
+                    .along_route(&[piece], &mut done)
+                    .await
+                    .map_err(failed)?;
+                done.texts.extend(text.pop());
             }
-            Err(BackendError::Truncated) => {
-                last = format!("{name}: {}", BackendError::Truncated);
-                done.warnings.push(warning(last.clone()));
-            }
-            Err(e) => {
-                let message = format!("{name}: {e}");
-                done.warnings.push(warning(format!("{message}; moving on")));
-                return Err(message);
-            }
+            done.warnings.push(Warning {
+                lang: target.to_string(),
+                chunk: Some(chunk.id),
+                backend: None,
+                message: "no backend translated the chunk whole: translated block by block".into(),
+            });
         }
     }
-    Err(last)
+    Ok(done)
+}
+
+/// What every attempt for one chunk shares.
+struct Walk<'a> {
+    gw: &'a Gateway,
+    route: &'a [&'a RoutedBackend],
+    source: &'a LangTag,
+    target: &'a LangTag,
+    chunk: usize,
+}
+
+impl Walk<'_> {
+    /// Tries `pieces` on each backend of the route in turn; the last problem otherwise.
+    async fn along_route(
+        &self,
+        pieces: &[&str],
+        done: &mut ChunkDone,
+    ) -> Result<Vec<String>, String> {
+        let mut last = String::new();
+        for backend in self.route {
+            match self.on_backend(backend, pieces, done).await {
+                Ok(texts) => return Ok(texts),
+                Err(problem) => last = problem,
+            }
+        }
+        Err(last)
+    }
+
+    /// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
+    async fn on_backend(
+        &self,
+        backend: &RoutedBackend,
+        pieces: &[&str],
+        done: &mut ChunkDone,
+    ) -> Result<Vec<String>, String> {
+        let (source, target) = (self.source, self.target);
+        let name = backend.dispatcher.name();
+        let prompt = self
+            .gw
+            .prompts()
+            .translate(source, target, pieces)
+            .map_err(|e| e.to_string())?;
+        let source_tokens: usize = pieces.iter().map(|p| chunk::count_tokens(p)).sum();
+        let request = BackendRequest {
+            task: Task::Translate,
+            source: source.clone(),
+            target: target.clone(),
+            prompt,
+            max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
+        };
+        let warning = |message: String| Warning {
+            lang: target.to_string(),
+            chunk: Some(self.chunk),
+            backend: Some(name.to_string()),
+            message,
+        };
+        let mut last = String::new();
+        for _ in 0..ANSWER_ATTEMPTS {
+            match backend.dispatcher.call(&request).await {
+                Ok(response) => {
+                    done.usage.push((name.to_string(), response.usage));
+                    match check_off_the_runtime(pieces, response.text, source, target).await {
+                        Ok(texts) => return Ok(texts),
+                        Err(problem) => {
+                            last = format!("{name}: answer rejected: {problem}");
+                            done.warnings.push(warning(last.clone()));
+                        }
+                    }
+                }
+                Err(BackendError::Truncated) => {
+                    last = format!("{name}: {}", BackendError::Truncated);
+                    done.warnings.push(warning(last.clone()));
+                }
+                Err(e) => {
+                    let message = format!("{name}: {e}");
+                    done.warnings.push(warning(format!("{message}; moving on")));
+                    return Err(message);
+                }
+            }
+        }
+        Err(last)
+    }
 }
 
 /// Validation runs language identification, milliseconds of CPU per answer. On the async
