@@ -1,6 +1,7 @@
-//! The running gateway: one [`Dispatcher`] per configured backend (shared by every job, so
-//! that limits hold across jobs and languages), the compiled prompts, and the in-process
-//! mock servers that `kind = "mock"` backends need, stopped when the gateway is dropped.
+//! The running gateway: one [`Dispatcher`] per configured HTTP backend (shared by every job,
+//! so that limits hold across jobs and languages), the built-in extractive summarizers, the
+//! compiled prompts, and the in-process mock servers that `kind = "mock"` backends need,
+//! stopped when the gateway is dropped.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -13,9 +14,27 @@ use crate::mock::MockServer;
 use crate::prompts::{PromptError, Prompts};
 use crate::router;
 
-pub struct RoutedBackend {
-    pub budget: Budget,
-    pub dispatcher: Dispatcher,
+/// A backend as routes see it: reached over HTTP through its dispatcher, or built in.
+pub enum RoutedBackend {
+    Remote { budget: Budget, dispatcher: Dispatcher },
+    Extractive { name: String },
+}
+
+impl RoutedBackend {
+    pub fn name(&self) -> &str {
+        match self {
+            RoutedBackend::Remote { dispatcher, .. } => dispatcher.name(),
+            RoutedBackend::Extractive { name } => name,
+        }
+    }
+
+    /// The dispatcher and chunk budget of an HTTP backend.
+    pub fn remote(&self) -> Option<(&Dispatcher, Budget)> {
+        match self {
+            RoutedBackend::Remote { budget, dispatcher } => Some((dispatcher, *budget)),
+            RoutedBackend::Extractive { .. } => None,
+        }
+    }
 }
 
 pub struct Gateway {
@@ -48,6 +67,10 @@ impl Gateway {
         let mut backends = Vec::new();
         for cfg in &config.backends {
             let url = match &cfg.endpoint {
+                Endpoint::Builtin {} => {
+                    backends.push(RoutedBackend::Extractive { name: cfg.name.clone() });
+                    continue;
+                }
                 Endpoint::Remote { base_url } => base_url.clone(),
                 Endpoint::Mock { mock, .. } => {
                     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
@@ -66,7 +89,7 @@ impl Gateway {
                 name: cfg.name.clone(),
                 source,
             })?;
-            backends.push(RoutedBackend {
+            backends.push(RoutedBackend::Remote {
                 budget: cfg.budget,
                 dispatcher: Dispatcher::new(cfg, client),
             });
@@ -90,7 +113,7 @@ impl Gateway {
             route
                 .backends
                 .iter()
-                .filter_map(|name| self.backends.iter().find(|b| b.dispatcher.name() == name))
+                .filter_map(|name| self.backends.iter().find(|b| b.name() == name))
                 .collect(),
         )
     }

@@ -16,7 +16,7 @@ use super::{
     Backend, BackendError, BackendRequest, BackendResponse, SentAt, Usage, brief, hints,
     retry_after,
 };
-use crate::config::{BackendConfig, Task};
+use crate::config::BackendConfig;
 use crate::secret::Secret;
 
 pub struct OpenAi {
@@ -66,15 +66,12 @@ impl OpenAi {
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))?;
-        let task = match req.task {
-            Task::Translate => "translate",
-        };
         let mut builder = self
             .http
             .post(&self.url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(reqwest::Body::wrap(StampedBody::new(body, sent.clone())))
-            .header(hints::TASK, task)
+            .header(hints::TASK, req.task.as_str())
             .header(hints::SOURCE_LANG, req.source.as_str())
             .header(hints::TARGET_LANG, req.target.as_str());
         if let Some(key) = &self.api_key {

@@ -21,6 +21,8 @@ pub const DEFAULT_PATH: &str = "config/lingo.toml";
 pub enum BackendKind {
     Openai,
     Mock,
+    /// Built in and offline: extractive summaries in the article's own language.
+    Extractive,
 }
 
 /// The wire protocol a `mock` backend speaks.
@@ -34,6 +36,16 @@ pub enum Protocol {
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Translate,
+    Summarize,
+}
+
+impl Task {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Translate => "translate",
+            Task::Summarize => "summarize",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,6 +68,8 @@ pub enum Endpoint {
         protocol: Protocol,
         mock: MockOptions,
     },
+    /// Runs inside lingo, with no HTTP at all.
+    Builtin {},
 }
 
 #[derive(Clone, Debug, Serialize)]

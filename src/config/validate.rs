@@ -92,7 +92,7 @@ pub(super) fn validate(
     if raw.routes.is_empty() {
         return Err(ctx.err(
             "routes",
-            "no [[routes]] table: add one naming the backends for task \"translate\"",
+            "no [[routes]] table: add one naming the backends for task \"translate\" or \"summarize\"",
         ));
     }
     let routes = raw
@@ -125,6 +125,7 @@ fn backend(
     let model = match (rb.model, rb.kind) {
         (Some(m), _) if !m.trim().is_empty() => m,
         (_, BackendKind::Mock) => "mock-1".to_string(),
+        (_, BackendKind::Extractive) => "textrank".to_string(),
         _ => {
             let fix = "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"";
             return Err(ctx.err(k("model"), fix));
@@ -142,6 +143,18 @@ fn backend(
             }
         },
     };
+    let tasks = match (rb.kind, rb.tasks) {
+        (BackendKind::Extractive, Some(t)) if t.contains(&Task::Translate) => {
+            let fix = "an extractive backend only summarizes: use tasks = [\"summarize\"]";
+            return Err(ctx.err(k("tasks"), fix));
+        }
+        (BackendKind::Extractive, None) => vec![Task::Summarize],
+        (_, Some(t)) if t.is_empty() => {
+            return Err(ctx.err(k("tasks"), "empty: list \"translate\", \"summarize\" or both"));
+        }
+        (_, Some(t)) => t,
+        (_, None) => vec![Task::Translate, Task::Summarize],
+    };
     let budget = budget(ctx, key, rb.max_chunk_chars, rb.max_chunk_tokens)?;
     let timeout_ms = rb.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
     if timeout_ms == 0 {
@@ -154,7 +167,7 @@ fn backend(
         model,
         api_key_env: rb.api_key_env,
         api_key,
-        tasks: rb.tasks.unwrap_or_else(|| vec![Task::Translate]),
+        tasks,
         budget,
         timeout_ms,
         rate: rate(ctx, key, &rb.rate, budget)?,
@@ -180,6 +193,13 @@ fn endpoint(ctx: &Ctx, key: &str, rb: &RawBackend) -> Result<Endpoint, ConfigErr
                 }),
                 _ => Err(ctx.err(k("base_url"), format!("'{url}' is not an http(s) URL"))),
             }
+        }
+        BackendKind::Extractive => {
+            if rb.base_url.is_some() || rb.protocol.is_some() || rb.mock.is_some() {
+                let fix = "an extractive backend runs inside lingo: remove base_url, protocol and mock";
+                return Err(ctx.err(k("base_url"), fix));
+            }
+            Ok(Endpoint::Builtin {})
         }
         BackendKind::Mock => {
             if rb.base_url.is_some() {
@@ -326,8 +346,8 @@ fn route(
             return Err(ctx.err(
                 bkey,
                 format!(
-                    "backend '{name}' does not list task {:?} in its tasks",
-                    rr.task
+                    "backend '{name}' does not list task \"{}\" in its tasks",
+                    rr.task.as_str()
                 ),
             ));
         }

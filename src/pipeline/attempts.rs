@@ -5,9 +5,10 @@
 
 use super::{ChunkDone, TranslateError, Warning};
 use crate::backend::{BackendError, BackendRequest};
-use crate::chunk::{self, Chunk};
+use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
-use crate::gateway::{Gateway, RoutedBackend};
+use crate::dispatch::Dispatcher;
+use crate::gateway::Gateway;
 use crate::lang::LangTag;
 use crate::validate;
 
@@ -17,7 +18,7 @@ const MAX_OUTPUT_TOKENS: usize = 16_384;
 
 pub(super) async fn translate_chunk(
     gw: &Gateway,
-    route: &[&RoutedBackend],
+    route: &[(&Dispatcher, Budget)],
     source: &LangTag,
     target: &LangTag,
     chunk: &Chunk,
@@ -65,7 +66,7 @@ pub(super) async fn translate_chunk(
 /// What every attempt for one chunk shares.
 struct Walk<'a> {
     gw: &'a Gateway,
-    route: &'a [&'a RoutedBackend],
+    route: &'a [(&'a Dispatcher, Budget)],
     source: &'a LangTag,
     target: &'a LangTag,
     chunk: usize,
@@ -79,8 +80,8 @@ impl Walk<'_> {
         done: &mut ChunkDone,
     ) -> Result<Vec<String>, String> {
         let mut last = String::new();
-        for backend in self.route {
-            match self.on_backend(backend, pieces, done).await {
+        for (dispatcher, _) in self.route {
+            match self.on_backend(dispatcher, pieces, done).await {
                 Ok(texts) => return Ok(texts),
                 Err(problem) => last = problem,
             }
@@ -91,12 +92,12 @@ impl Walk<'_> {
     /// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
     async fn on_backend(
         &self,
-        backend: &RoutedBackend,
+        dispatcher: &Dispatcher,
         pieces: &[&str],
         done: &mut ChunkDone,
     ) -> Result<Vec<String>, String> {
         let (source, target) = (self.source, self.target);
-        let name = backend.dispatcher.name();
+        let name = dispatcher.name();
         let prompt = self
             .gw
             .prompts()
@@ -118,7 +119,7 @@ impl Walk<'_> {
         };
         let mut last = String::new();
         for _ in 0..ANSWER_ATTEMPTS {
-            match backend.dispatcher.call(&request).await {
+            match dispatcher.call(&request).await {
                 Ok(response) => {
                     done.usage.push((name.to_string(), response.usage));
                     match check_off_the_runtime(pieces, response.text, source, target).await {

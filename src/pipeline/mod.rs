@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use crate::article::{Article, Block};
 use crate::backend::Usage;
-use crate::chunk::{self, Chunk};
+use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
-use crate::gateway::Gateway;
+use crate::dispatch::Dispatcher;
+use crate::gateway::{Gateway, RoutedBackend};
 use crate::lang::LangTag;
 use crate::prompts::PromptError;
 
@@ -83,14 +84,20 @@ pub async fn translate(
     let units = article.units();
     let mut plans = Vec::new();
     for target in targets {
-        let route = gw.route(Task::Translate, target).filter(|r| !r.is_empty());
-        let route = route.ok_or_else(|| TranslateError::NoRoute(target.clone()))?;
+        // Translation routes hold HTTP backends only (config validation sees to it).
+        let route: Vec<(&Dispatcher, Budget)> = gw
+            .route(Task::Translate, target)
+            .map(|r| r.into_iter().filter_map(RoutedBackend::remote).collect())
+            .unwrap_or_default();
+        let Some(&(_, budget)) = route.first() else {
+            return Err(TranslateError::NoRoute(target.clone()));
+        };
         // Planned by the first backend's budget; a fallback with a smaller context still
         // has the block-by-block last resort.
         let chunks = if target == &article.lang {
             Vec::new()
         } else {
-            chunk::plan(&units, route[0].budget)
+            chunk::plan(&units, budget)
         };
         plans.push((target, route, chunks));
     }
