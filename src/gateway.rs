@@ -16,8 +16,13 @@ use crate::router;
 
 /// A backend as routes see it: reached over HTTP through its dispatcher, or built in.
 pub enum RoutedBackend {
-    Remote { budget: Budget, dispatcher: Dispatcher },
-    Extractive { name: String },
+    Remote {
+        budget: Budget,
+        dispatcher: Dispatcher,
+    },
+    Extractive {
+        name: String,
+    },
 }
 
 impl RoutedBackend {
@@ -68,7 +73,9 @@ impl Gateway {
         for cfg in &config.backends {
             let url = match &cfg.endpoint {
                 Endpoint::Builtin {} => {
-                    backends.push(RoutedBackend::Extractive { name: cfg.name.clone() });
+                    backends.push(RoutedBackend::Extractive {
+                        name: cfg.name.clone(),
+                    });
                     continue;
                 }
                 Endpoint::Remote { base_url } => base_url.clone(),

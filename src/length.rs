@@ -39,6 +39,29 @@ impl Unit {
     }
 }
 
+impl fmt::Display for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.limit, self.unit)
+    }
+}
+
+impl FromStr for Contract {
+    type Err = LengthError;
+
+    /// Reads `60 words` or `120 characters`, the form of [`fmt::Display`].
+    fn from_str(s: &str) -> Result<Contract, LengthError> {
+        let bad = || LengthError(s.to_string());
+        let (n, unit) = s.trim().split_once(' ').ok_or_else(bad)?;
+        let limit = n.parse().map_err(|_| bad())?;
+        let unit = match unit.trim() {
+            "words" => Unit::Words,
+            "characters" => Unit::Chars,
+            _ => return Err(bad()),
+        };
+        Ok(Contract { unit, limit })
+    }
+}
+
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -101,6 +124,17 @@ impl Contract {
             (LengthSpec::Short, Unit::Chars) => 120,
             (LengthSpec::Medium, Unit::Chars) => 240,
             (LengthSpec::Long, Unit::Chars) => 500,
+        };
+        Contract { unit, limit }
+    }
+
+    /// The same length in another unit, at two characters of Chinese or Japanese per
+    /// word (the ratio the presets use).
+    pub fn in_unit(self, unit: Unit) -> Contract {
+        let limit = match (self.unit, unit) {
+            (Unit::Words, Unit::Chars) => self.limit * 2,
+            (Unit::Chars, Unit::Words) => (self.limit / 2).max(1),
+            _ => self.limit,
         };
         Contract { unit, limit }
     }
@@ -208,5 +242,13 @@ mod tests {
             "北京下雨了。"
         );
         assert!(chars.holds("北京下雨了。"));
+        assert_eq!(chars.to_string().parse(), Ok(chars));
+        assert_eq!(
+            words.in_unit(Unit::Chars),
+            Contract {
+                unit: Unit::Chars,
+                limit: 12
+            }
+        );
     }
 }

@@ -5,17 +5,22 @@
 use minijinja::{Environment, UndefinedBehavior, context};
 
 use crate::lang::LangTag;
+use crate::length::Contract;
 use crate::marker;
 
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "translate.system",
-        include_str!("../prompts/translate.system.j2"),
-    ),
-    (
-        "translate.user",
-        include_str!("../prompts/translate.user.j2"),
-    ),
+/// `prompts/NAME.j2` for each name, embedded in the binary.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../prompts/", $name, ".j2")))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "translate.system",
+    "translate.user",
+    "summarize.system",
+    "summarize.user",
+    "shorten.system",
 ];
 
 /// A chat prompt: instructions, then the article text delimited as data.
@@ -54,6 +59,18 @@ impl Prompts {
             .map_err(|source| PromptError { name, source })
     }
 
+    fn chat(
+        &self,
+        system: &'static str,
+        user: &'static str,
+        ctx: minijinja::Value,
+    ) -> Result<Prompt, PromptError> {
+        Ok(Prompt {
+            system: self.render(system, ctx.clone())?,
+            user: self.render(user, ctx)?,
+        })
+    }
+
     /// The prompt that translates `pieces` (in order) from `source` into `target`.
     pub fn translate(
         &self,
@@ -67,19 +84,52 @@ impl Prompts {
             count => pieces.len(),
             data => marker::encode(pieces.iter().copied()),
         };
-        Ok(Prompt {
-            system: self.render("translate.system", ctx.clone())?,
-            user: self.render("translate.user", ctx)?,
-        })
+        self.chat("translate.system", "translate.user", ctx)
+    }
+
+    /// The prompt that summarizes `pieces` (in order), written in `source`, into `target`.
+    pub fn summarize(
+        &self,
+        source: &LangTag,
+        target: &LangTag,
+        pieces: &[&str],
+        length: Contract,
+    ) -> Result<Prompt, PromptError> {
+        let ctx = context! {
+            source_name => source.display_name(),
+            target_name => target.display_name(),
+            count => pieces.len(),
+            limit => length.limit,
+            unit => length.unit.to_string(),
+            data => marker::encode(pieces.iter().copied()),
+        };
+        self.chat("summarize.system", "summarize.user", ctx)
+    }
+
+    /// The prompt that shortens a `target`-language summary to `length`.
+    pub fn shorten(
+        &self,
+        target: &LangTag,
+        summary: &str,
+        length: Contract,
+    ) -> Result<Prompt, PromptError> {
+        let ctx = context! {
+            target_name => target.display_name(),
+            limit => length.limit,
+            unit => length.unit.to_string(),
+            data => marker::encode([summary]),
+        };
+        self.chat("shorten.system", "summarize.user", ctx)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::length::Unit;
 
     #[test]
-    fn renders_with_markers_and_names() {
+    fn renders_with_markers_names_and_lengths() {
         let p = Prompts::load().unwrap();
         let pt = LangTag::parse("pt-BR").unwrap();
         let en = LangTag::parse("en").unwrap();
@@ -87,5 +137,21 @@ mod tests {
         assert!(prompt.system.contains("into Portuguese (Brazil)"));
         assert!(prompt.system.contains("2 segments"));
         assert_eq!(marker::decode(&prompt.user).unwrap(), vec!["One.", "Two."]);
+        let length = Contract {
+            unit: Unit::Words,
+            limit: 60,
+        };
+        let summary = p.summarize(&en, &pt, &["One.", "Two."], length).unwrap();
+        assert!(
+            summary
+                .system
+                .contains("in Portuguese (Brazil), of at most 60 words")
+        );
+        let shorter = p.shorten(&pt, "Um resumo longo.", length).unwrap();
+        assert!(shorter.system.contains("at most 60 words"));
+        assert_eq!(
+            marker::decode(&shorter.user).unwrap(),
+            vec!["Um resumo longo."]
+        );
     }
 }

@@ -23,6 +23,12 @@ pub enum Problem {
     MissingNumber { block: usize, number: String },
     #[error("the answer is in {found}, not {expected}")]
     WrongLanguage { expected: String, found: String },
+    #[error("the summary is empty")]
+    EmptySummary,
+    #[error("the summary still holds block markers")]
+    MarkersInSummary,
+    #[error("the summary has the number {0}, which the article does not")]
+    Ungrounded(String),
 }
 
 /// Checks a translation answer for `pieces` and returns one text per piece.
@@ -53,16 +59,37 @@ pub fn translation(
             });
         }
     }
-    if detect::can_detect(target)
-        && let Some(found) = detect::detect(&blocks.join("\n"))
-        && found.primary() != target.primary()
-    {
-        return Err(Problem::WrongLanguage {
-            expected: target.to_string(),
-            found: found.to_string(),
-        });
-    }
+    in_language(&blocks.join("\n"), target)?;
     Ok(blocks)
+}
+
+/// Checks a summary answer against the whole source text it summarizes.
+pub fn summary(answer: &str, source: &str, target: &LangTag) -> Result<String, Problem> {
+    let text = answer.trim();
+    if text.is_empty() {
+        return Err(Problem::EmptySummary);
+    }
+    if text.contains("<<<") {
+        return Err(Problem::MarkersInSummary);
+    }
+    if let Some(number) = missing_number(text, source) {
+        return Err(Problem::Ungrounded(number));
+    }
+    in_language(text, target)?;
+    Ok(text.to_string())
+}
+
+/// The detector, where it knows the language and the text is long enough, must agree.
+fn in_language(text: &str, target: &LangTag) -> Result<(), Problem> {
+    match detect::detect(text) {
+        Some(found) if detect::can_detect(target) && found.primary() != target.primary() => {
+            Err(Problem::WrongLanguage {
+                expected: target.to_string(),
+                found: found.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn is_echo(source: &str, out: &str) -> bool {
@@ -79,7 +106,8 @@ fn digit_runs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The first digit run of `source` that `out` has fewer of.
+/// The first digit run of `source` that `out` has fewer of. Read backwards, for a summary:
+/// the first number of the summary that the article does not hold.
 fn missing_number(source: &str, out: &str) -> Option<String> {
     let mut have = digit_runs(out);
     for run in digit_runs(source) {
@@ -152,5 +180,18 @@ mod tests {
                 found: "ru".into(),
             }),
         );
+    }
+
+    #[test]
+    fn summaries_are_grounded_and_in_language() {
+        let pt = LangTag::parse("pt").unwrap();
+        let source = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
+        let good = "A chuva fechou 12 estradas e 3 escolas na segunda-feira no norte do país.";
+        assert_eq!(summary(&format!(" {good}\n"), source, &pt).as_deref(), Ok(good));
+        assert_eq!(summary("  ", source, &pt), Err(Problem::EmptySummary));
+        assert_eq!(summary(&good.replace("12", "15"), source, &pt), Err(Problem::Ungrounded("15".into())));
+        assert_eq!(summary(&format!("<<<1>>>\n{good}"), source, &pt), Err(Problem::MarkersInSummary));
+        let english = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
+        assert!(matches!(summary(english, source, &pt), Err(Problem::WrongLanguage { .. })));
     }
 }

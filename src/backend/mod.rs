@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::{BackendConfig, Task};
 use crate::lang::LangTag;
+use crate::length::Contract;
 use crate::prompts::Prompt;
 
 pub use openai::OpenAi;
@@ -26,6 +27,8 @@ pub struct BackendRequest {
     pub target: LangTag,
     pub prompt: Prompt,
     pub max_output_tokens: u32,
+    /// For summaries: the length the answer must keep.
+    pub length: Option<Contract>,
 }
 
 #[derive(Clone, Debug)]
@@ -131,4 +134,6 @@ pub mod hints {
     pub const TASK: &str = "x-lingo-task";
     pub const SOURCE_LANG: &str = "x-lingo-source-lang";
     pub const TARGET_LANG: &str = "x-lingo-target-lang";
+    /// A summary's length contract, e.g. `60 words` or `120 characters`.
+    pub const LENGTH: &str = "x-lingo-length";
 }

@@ -74,6 +74,9 @@ impl OpenAi {
             .header(hints::TASK, req.task.as_str())
             .header(hints::SOURCE_LANG, req.source.as_str())
             .header(hints::TARGET_LANG, req.target.as_str());
+        if let Some(length) = &req.length {
+            builder = builder.header(hints::LENGTH, length.to_string());
+        }
         if let Some(key) = &self.api_key {
             builder = builder.bearer_auth(key.expose());
         }

@@ -150,7 +150,10 @@ fn backend(
         }
         (BackendKind::Extractive, None) => vec![Task::Summarize],
         (_, Some(t)) if t.is_empty() => {
-            return Err(ctx.err(k("tasks"), "empty: list \"translate\", \"summarize\" or both"));
+            return Err(ctx.err(
+                k("tasks"),
+                "empty: list \"translate\", \"summarize\" or both",
+            ));
         }
         (_, Some(t)) => t,
         (_, None) => vec![Task::Translate, Task::Summarize],
@@ -196,7 +199,8 @@ fn endpoint(ctx: &Ctx, key: &str, rb: &RawBackend) -> Result<Endpoint, ConfigErr
         }
         BackendKind::Extractive => {
             if rb.base_url.is_some() || rb.protocol.is_some() || rb.mock.is_some() {
-                let fix = "an extractive backend runs inside lingo: remove base_url, protocol and mock";
+                let fix =
+                    "an extractive backend runs inside lingo: remove base_url, protocol and mock";
                 return Err(ctx.err(k("base_url"), fix));
             }
             Ok(Endpoint::Builtin {})

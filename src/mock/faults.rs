@@ -13,6 +13,7 @@ pub enum Fault {
     WrongLang,
     Merge,
     Truncate,
+    Overlong,
 }
 
 pub fn draw(o: &MockOptions) -> Option<Fault> {
@@ -25,6 +26,7 @@ pub fn draw(o: &MockOptions) -> Option<Fault> {
         (Fault::WrongLang, o.wrong_lang_rate),
         (Fault::Merge, o.merge_rate),
         (Fault::Truncate, o.truncate_rate),
+        (Fault::Overlong, o.overlong_rate),
     ]
     .into_iter()
     .find(|(_, share)| *share > 0.0 && fastrand::f64() < *share)

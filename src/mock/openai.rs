@@ -15,6 +15,7 @@ use super::faults::{Fault, draw};
 use super::{MockState, phrases};
 use crate::backend::hints;
 use crate::lang::LangTag;
+use crate::length::{Contract, Unit};
 use crate::marker;
 
 pub async fn chat_completions(
@@ -59,6 +60,19 @@ struct ChatRequest {
 struct Message {
     role: String,
     content: String,
+}
+
+/// Each source "translated" behind its marker; with `merge`, the first two as one block.
+fn translate(sources: &[&str], from: &str, to: &str, merge: bool) -> Option<String> {
+    let mut texts = sources
+        .iter()
+        .map(|s| phrases::render(s, from, to))
+        .collect::<Option<Vec<String>>>()?;
+    if merge && texts.len() >= 2 {
+        let second = texts.remove(1);
+        texts[0] = format!("{} {second}", texts[0]);
+    }
+    Some(marker::encode(texts.iter().map(String::as_str)))
 }
 
 async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -122,10 +136,11 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
             );
         }
     };
-    if hint(headers, hints::TASK) != Some("translate") {
+    let task = hint(headers, hints::TASK);
+    if !matches!(task, Some("translate" | "summarize")) {
         return error(
             StatusCode::BAD_REQUEST,
-            "mock: send x-lingo-task: translate",
+            "mock: send x-lingo-task: translate or summarize",
             "invalid_request_error",
             None,
         );
@@ -166,27 +181,20 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
         Some(Fault::WrongLang) => "en",
         _ => target,
     };
-    let mut texts = Vec::with_capacity(segments.len());
-    for (_, text) in &segments {
-        match phrases::render(text.trim(), source, written) {
-            Some(t) => texts.push(t),
-            None => {
-                let known = phrases::languages().join(", ");
-                let message = format!("mock: no phrase bank for '{target}'; it writes {known}");
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    &message,
-                    "invalid_request_error",
-                    None,
-                );
-            }
-        }
-    }
-    if fault == Some(Fault::Merge) && texts.len() >= 2 {
-        let second = texts.remove(1);
-        texts[0] = format!("{} {second}", texts[0]);
-    }
-    let mut content = marker::encode(texts.iter().map(String::as_str));
+    let sources: Vec<&str> = segments.iter().map(|(_, text)| text.trim()).collect();
+    let written = if task == Some("summarize") {
+        let length = hint(headers, hints::LENGTH)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(Contract { unit: Unit::Words, limit: 60 });
+        phrases::summary(&sources, written, length, fault == Some(Fault::Overlong))
+    } else {
+        translate(&sources, source, written, fault == Some(Fault::Merge))
+    };
+    let Some(mut content) = written else {
+        let known = phrases::languages().join(", ");
+        let message = format!("mock: no phrase bank for '{target}'; it writes {known}");
+        return error(StatusCode::BAD_REQUEST, &message, "invalid_request_error", None);
+    };
     let mut finish = "stop";
     if fault == Some(Fault::Truncate) {
         content = content.chars().take(content.chars().count() / 2).collect();

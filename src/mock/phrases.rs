@@ -1,6 +1,9 @@
 //! Deterministic "translations" for the mock: sentences from a per-language phrase bank,
 //! chosen by a hash of the source text, long enough to be plausible for the target
 //! language, and carrying every number of the source so that number checks can pass.
+//! Summaries carry only numbers of the source, and keep to the length asked for.
+
+use crate::length::Contract;
 
 struct Bank {
     code: &'static str,
@@ -338,6 +341,31 @@ pub fn render(source: &str, from: &str, to: &str) -> Option<String> {
     Some(sentences.join(target.joiner))
 }
 
+/// A "summary" of `sources` in language `to`: up to two of their numbers, then plain
+/// sentences, to about four fifths of `length`, or past it when `overlong` (a fault).
+pub fn summary(sources: &[&str], to: &str, length: Contract, overlong: bool) -> Option<String> {
+    let target = bank(to)?;
+    let seed = fnv1a(sources) as usize;
+    let wanted = if overlong { length.limit * 3 / 2 + 1 } else { length.limit * 4 / 5 };
+    let mut sentences: Vec<String> = sources
+        .iter()
+        .flat_map(|s| numbers(s))
+        .take(2)
+        .enumerate()
+        .map(|(k, n)| target.numbered[(seed + k) % target.numbered.len()].replace("{n}", &n))
+        .collect();
+    for k in 0..target.plain.len() * 4 {
+        let next = target.plain[(seed / 7 + k) % target.plain.len()];
+        let mut longer = sentences.clone();
+        longer.push(next.to_string());
+        if !sentences.is_empty() && length.unit.count(&longer.join(target.joiner)) > wanted {
+            break;
+        }
+        sentences = longer;
+    }
+    Some(sentences.join(target.joiner))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +380,19 @@ mod tests {
         assert_eq!(out, render(src, "en", "pt").unwrap());
         assert_ne!(out, render(src, "en", "ru").unwrap());
         assert!(render(src, "en", "it").is_none());
+    }
+
+    #[test]
+    fn summaries_keep_their_length_and_only_source_numbers() {
+        use crate::length::Unit;
+        let sources = ["Rain closed 12 roads and 3 schools.", "Crews worked for 48 hours."];
+        let words = Contract { unit: Unit::Words, limit: 60 };
+        let pt = summary(&sources, "pt", words, false).unwrap();
+        assert!(words.holds(&pt) && Unit::Words.count(&pt) > 30, "{pt}");
+        assert!(pt.contains("12") && pt.contains('3') && !pt.contains("48"), "{pt}");
+        assert!(!words.holds(&summary(&sources, "pt", words, true).unwrap()));
+        let chars = Contract { unit: Unit::Chars, limit: 120 };
+        assert!(chars.holds(&summary(&sources, "zh", chars, false).unwrap()));
     }
 
     #[test]

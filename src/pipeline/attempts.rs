@@ -110,6 +110,7 @@ impl Walk<'_> {
             target: target.clone(),
             prompt,
             max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
+            length: None,
         };
         let warning = |message: String| Warning {
             lang: target.to_string(),
