@@ -15,7 +15,9 @@ use lingo::article::{Article, InputFormat};
 use lingo::config::Config;
 use lingo::gateway::Gateway;
 use lingo::lang::LangTag;
+use lingo::length::LengthSpec;
 use lingo::mock::{MockOptions, MockServer};
+use lingo::pipeline::Job;
 use lingo::{chunk, detect, pipeline};
 
 const CALLS: usize = 200;
@@ -77,7 +79,11 @@ async fn measure(server: &MockServer) {
     );
     let en = LangTag::parse("en").expect("tag");
     let article = Article::parse(&article(), InputFormat::Text, Some(en)).expect("article");
-    let targets = [LangTag::parse("pt-BR").expect("tag")];
+    let job = Job {
+        translate: vec![LangTag::parse("pt-BR").expect("tag")],
+        summarize: Vec::new(),
+        length: LengthSpec::Short,
+    };
     // Load the tokenizer and the language models before the clock starts.
     chunk::count_tokens("warm up");
     detect::detect("Aquecimento do detector de idiomas antes da medição.");
@@ -98,7 +104,7 @@ async fn measure(server: &MockServer) {
         let gateway = Gateway::start(config).await.expect("gateway");
         let before = server.stats().requests;
         let t0 = Instant::now();
-        let out = pipeline::translate(&gateway, &article, &targets, &|_, _| {})
+        let out = pipeline::run(&gateway, &article, &job, &|_, _| {})
             .await
             .expect("translation");
         let wall = t0.elapsed().as_secs_f64();

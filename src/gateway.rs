@@ -18,7 +18,7 @@ use crate::router;
 pub enum RoutedBackend {
     Remote {
         budget: Budget,
-        dispatcher: Dispatcher,
+        dispatcher: Box<Dispatcher>,
     },
     Extractive {
         name: String,
@@ -98,7 +98,7 @@ impl Gateway {
             })?;
             backends.push(RoutedBackend::Remote {
                 budget: cfg.budget,
-                dispatcher: Dispatcher::new(cfg, client),
+                dispatcher: Box::new(Dispatcher::new(cfg, client)),
             });
         }
         Ok(Gateway {

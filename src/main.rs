@@ -13,9 +13,10 @@ use lingo::article::{Article, InputFormat};
 use lingo::config::{self, Config};
 use lingo::gateway::Gateway;
 use lingo::lang::LangTag;
+use lingo::length::LengthSpec;
 use lingo::mock::{self, MockOptions};
 use lingo::output::{self, OutputFormat};
-use lingo::pipeline::{self, TranslateError};
+use lingo::pipeline::{self, Job, RunError};
 
 #[derive(Parser)]
 #[command(
@@ -30,23 +31,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Translate an article into one or more languages.
+    /// Translate an article into one or more languages (and summarize it with --summary).
     Translate {
-        /// The article: a file, or - for standard input.
-        file: String,
-        /// Target languages as BCP 47 tags, comma-separated: pt-BR,ru,hi,zh,af.
-        #[arg(long, value_name = "LANGS")]
-        to: String,
-        /// The article's language; detected when left out.
-        #[arg(long, value_name = "LANG")]
-        from: Option<String>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
-        /// How to read the input; by default Markdown for .md files, else plain text.
-        #[arg(long, value_enum)]
-        input_format: Option<InputFormat>,
-        #[arg(long, default_value = config::DEFAULT_PATH)]
-        config: PathBuf,
+        #[command(flatten)]
+        input: Input,
+        /// Also a summary in each language: short, medium, long or a number.
+        #[arg(long, value_name = "LENGTH")]
+        summary: Option<LengthSpec>,
+    },
+    /// Summarize an article in one or more languages.
+    Summarize {
+        #[command(flatten)]
+        input: Input,
+        /// short, medium, long (about 60 / 120 / 250 words, 120 / 240 / 500 characters in
+        /// Chinese and Japanese) or a number in the language's unit.
+        #[arg(long, value_name = "LENGTH", default_value = "short")]
+        length: LengthSpec,
     },
     /// Run the mock backend server (OpenAI chat completions) with optional faults.
     Mock {
@@ -60,6 +60,26 @@ enum Command {
         #[arg(default_value = config::DEFAULT_PATH)]
         path: PathBuf,
     },
+}
+
+/// The article, the languages and the output: what `translate` and `summarize` share.
+#[derive(clap::Args)]
+struct Input {
+    /// The article: a file, or - for standard input.
+    file: String,
+    /// Target languages as BCP 47 tags, comma-separated: pt-BR,ru,hi,zh,af.
+    #[arg(long, value_name = "LANGS")]
+    to: String,
+    /// The article's language; detected when left out.
+    #[arg(long, value_name = "LANG")]
+    from: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// How to read the input; by default Markdown for .md files, else plain text.
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormat>,
+    #[arg(long, default_value = config::DEFAULT_PATH)]
+    config: PathBuf,
 }
 
 /// An error with the exit code it deserves: 2 for bad usage, input or config, 3 for a
@@ -90,14 +110,8 @@ async fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Translate {
-            file,
-            to,
-            from,
-            format,
-            input_format,
-            config,
-        } => translate(&file, &to, from.as_deref(), format, input_format, &config).await,
+        Command::Translate { input, summary } => run(input, Ask::Translate(summary)).await,
+        Command::Summarize { input, length } => run(input, Ask::Summarize(length)).await,
         Command::Mock { listen, options } => serve_mock(listen, options).await,
         Command::CheckConfig { path } => check_config(&path),
     };
@@ -125,30 +139,52 @@ fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-async fn translate(
-    file: &str,
-    to: &str,
-    from: Option<&str>,
-    format: OutputFormat,
-    input_format: Option<InputFormat>,
-    config_path: &Path,
-) -> Result<(), Failure> {
-    let targets = LangTag::parse_list(to).context("--to").map_err(usage)?;
-    let from = from
+/// Which tasks a command asks of the run.
+enum Ask {
+    Translate(Option<LengthSpec>),
+    Summarize(LengthSpec),
+}
+
+async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
+    let targets = LangTag::parse_list(&input.to)
+        .context("--to")
+        .map_err(usage)?;
+    let from = input
+        .from
+        .as_deref()
         .map(LangTag::parse)
         .transpose()
         .context("--from")
         .map_err(usage)?;
-    let config = Config::load(config_path).map_err(usage)?;
+    let config = Config::load(&input.config).map_err(usage)?;
+    let file = input.file.as_str();
     let input_format =
-        input_format.unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
-            InputFormat::Markdown
-        } else {
-            InputFormat::Text
-        });
+        input
+            .input_format
+            .unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
+                InputFormat::Markdown
+            } else {
+                InputFormat::Text
+            });
     let article = Article::parse(&read_input(file)?, input_format, from)
         .context(file.to_string())
         .map_err(usage)?;
+    let job = match ask {
+        Ask::Translate(summary) => Job {
+            translate: targets.clone(),
+            summarize: if summary.is_some() {
+                targets
+            } else {
+                Vec::new()
+            },
+            length: summary.unwrap_or(LengthSpec::Short),
+        },
+        Ask::Summarize(length) => Job {
+            translate: Vec::new(),
+            summarize: targets,
+            length,
+        },
+    };
     let gateway = Gateway::start(config).await.map_err(internal)?;
 
     let bar = ProgressBar::hidden();
@@ -156,7 +192,7 @@ async fn translate(
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} translating [{bar:30}] {pos}/{len} chunks {elapsed}",
+                "{spinner} working [{bar:30}] {pos}/{len} steps {elapsed}",
             )
             .map_err(internal)?
             .progress_chars("=> "),
@@ -166,14 +202,14 @@ async fn translate(
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let result = pipeline::translate(&gateway, &article, &targets, &on_progress).await;
+    let result = pipeline::run(&gateway, &article, &job, &on_progress).await;
     bar.finish_and_clear();
     let out = result.map_err(|e| match e {
-        TranslateError::NoRoute(_) => usage(e),
-        TranslateError::ChunkFailed { .. } => Failure(3, e.into()),
-        TranslateError::Prompt(_) => internal(e),
+        RunError::NoRoute { .. } => usage(e),
+        RunError::ChunkFailed { .. } | RunError::SummaryFailed { .. } => Failure(3, e.into()),
+        RunError::Prompt(_) => internal(e),
     })?;
-    println!("{}", output::render(&out, format));
+    println!("{}", output::render(&out, input.format));
     Ok(())
 }
 

@@ -5,7 +5,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::article::{Block, BlockKind};
-use crate::pipeline::{RunUsage, TranslateOutput, Translation, Warning};
+use crate::length::Unit;
+use crate::pipeline::{Fit, Method, RunOutput, RunUsage, Summary, Translation, Warning};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -14,28 +15,63 @@ pub enum OutputFormat {
     Json,
 }
 
-pub fn render(out: &TranslateOutput, format: OutputFormat) -> String {
+pub fn render(out: &RunOutput, format: OutputFormat) -> String {
     match format {
         OutputFormat::Json => json(out),
-        OutputFormat::Text => out
-            .translations
-            .iter()
-            .map(|t| {
-                format!(
-                    "=== {} ===\n{}\n",
-                    t.lang,
-                    plain_text(t.title.as_deref(), &t.blocks)
-                )
+        OutputFormat::Text => by_lang(out)
+            .into_iter()
+            .map(|(lang, r)| {
+                let mut parts = Vec::new();
+                if let Some(t) = r.translation {
+                    parts.push(plain_text(t.title.as_deref(), &t.blocks));
+                }
+                if let Some(s) = r.summary {
+                    parts.push(format!("Summary: {}", s.text));
+                }
+                format!("=== {lang} ===\n{}\n", parts.join("\n\n"))
             })
             .collect::<Vec<_>>()
             .join("\n"),
-        OutputFormat::Markdown => out
-            .translations
-            .iter()
-            .map(|t| format!("<!-- lang: {} -->\n{}\n", t.lang, markdown(t)))
+        OutputFormat::Markdown => by_lang(out)
+            .into_iter()
+            .map(|(lang, r)| {
+                let mut md = format!("<!-- lang: {lang} -->\n");
+                if let Some(t) = r.translation {
+                    md.push_str(&markdown(t));
+                }
+                if let Some(s) = r.summary {
+                    md.push_str(&format!("\n**Summary:** {}\n", s.text));
+                }
+                md
+            })
             .collect::<Vec<_>>()
             .join("\n"),
     }
+}
+
+/// What a run gives for one language.
+struct ForLang<'a> {
+    translation: Option<&'a Translation>,
+    summary: Option<&'a Summary>,
+}
+
+/// Results per language, in the order the languages were asked for.
+fn by_lang(out: &RunOutput) -> IndexMap<&str, ForLang<'_>> {
+    let mut langs: IndexMap<&str, ForLang> = IndexMap::new();
+    let empty = || ForLang {
+        translation: None,
+        summary: None,
+    };
+    for t in &out.translations {
+        langs
+            .entry(t.lang.as_str())
+            .or_insert_with(empty)
+            .translation = Some(t);
+    }
+    for s in &out.summaries {
+        langs.entry(s.lang.as_str()).or_insert_with(empty).summary = Some(s);
+    }
+    langs
 }
 
 /// Title and blocks separated by blank lines.
@@ -90,7 +126,10 @@ struct Source<'a> {
 
 #[derive(Serialize)]
 struct LangResult<'a> {
-    translation: TranslationDoc<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: Option<TranslationDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<SummaryDoc<'a>>,
 }
 
 #[derive(Serialize)]
@@ -100,25 +139,51 @@ struct TranslationDoc<'a> {
     text: String,
 }
 
-fn json(out: &TranslateOutput) -> String {
+#[derive(Serialize)]
+struct SummaryDoc<'a> {
+    text: &'a str,
+    unit: Unit,
+    count: usize,
+    limit: usize,
+    fit: Fit,
+    method: Method,
+    lang: &'a str,
+}
+
+fn json(out: &RunOutput) -> String {
+    let results = by_lang(out)
+        .into_iter()
+        .map(|(lang, r)| {
+            let translation = r.translation.map(|t| TranslationDoc {
+                title: t.title.as_deref(),
+                blocks: &t.blocks,
+                text: plain_text(t.title.as_deref(), &t.blocks),
+            });
+            let summary = r.summary.map(|s| SummaryDoc {
+                text: &s.text,
+                unit: s.length.unit,
+                count: s.length.unit.count(&s.text),
+                limit: s.length.limit,
+                fit: s.fit,
+                method: s.method,
+                lang: s.written_in.as_str(),
+            });
+            (
+                lang,
+                LangResult {
+                    translation,
+                    summary,
+                },
+            )
+        })
+        .collect();
     let doc = Doc {
         source: Source {
             lang: out.source.lang.as_str(),
             title: out.source.title.as_deref(),
             blocks: &out.source.blocks,
         },
-        results: out
-            .translations
-            .iter()
-            .map(|t| {
-                let translation = TranslationDoc {
-                    title: t.title.as_deref(),
-                    blocks: &t.blocks,
-                    text: plain_text(t.title.as_deref(), &t.blocks),
-                };
-                (t.lang.as_str(), LangResult { translation })
-            })
-            .collect(),
+        results,
         usage: &out.usage,
         warnings: &out.warnings,
     };

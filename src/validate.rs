@@ -187,11 +187,23 @@ mod tests {
         let pt = LangTag::parse("pt").unwrap();
         let source = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
         let good = "A chuva fechou 12 estradas e 3 escolas na segunda-feira no norte do país.";
-        assert_eq!(summary(&format!(" {good}\n"), source, &pt).as_deref(), Ok(good));
+        assert_eq!(
+            summary(&format!(" {good}\n"), source, &pt).as_deref(),
+            Ok(good)
+        );
         assert_eq!(summary("  ", source, &pt), Err(Problem::EmptySummary));
-        assert_eq!(summary(&good.replace("12", "15"), source, &pt), Err(Problem::Ungrounded("15".into())));
-        assert_eq!(summary(&format!("<<<1>>>\n{good}"), source, &pt), Err(Problem::MarkersInSummary));
+        assert_eq!(
+            summary(&good.replace("12", "15"), source, &pt),
+            Err(Problem::Ungrounded("15".into()))
+        );
+        assert_eq!(
+            summary(&format!("<<<1>>>\n{good}"), source, &pt),
+            Err(Problem::MarkersInSummary)
+        );
         let english = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
-        assert!(matches!(summary(english, source, &pt), Err(Problem::WrongLanguage { .. })));
+        assert!(matches!(
+            summary(english, source, &pt),
+            Err(Problem::WrongLanguage { .. })
+        ));
     }
 }

@@ -185,7 +185,10 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
     let written = if task == Some("summarize") {
         let length = hint(headers, hints::LENGTH)
             .and_then(|l| l.parse().ok())
-            .unwrap_or(Contract { unit: Unit::Words, limit: 60 });
+            .unwrap_or(Contract {
+                unit: Unit::Words,
+                limit: 60,
+            });
         phrases::summary(&sources, written, length, fault == Some(Fault::Overlong))
     } else {
         translate(&sources, source, written, fault == Some(Fault::Merge))
@@ -193,7 +196,12 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
     let Some(mut content) = written else {
         let known = phrases::languages().join(", ");
         let message = format!("mock: no phrase bank for '{target}'; it writes {known}");
-        return error(StatusCode::BAD_REQUEST, &message, "invalid_request_error", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            &message,
+            "invalid_request_error",
+            None,
+        );
     };
     let mut finish = "stop";
     if fault == Some(Fault::Truncate) {

@@ -346,7 +346,11 @@ pub fn render(source: &str, from: &str, to: &str) -> Option<String> {
 pub fn summary(sources: &[&str], to: &str, length: Contract, overlong: bool) -> Option<String> {
     let target = bank(to)?;
     let seed = fnv1a(sources) as usize;
-    let wanted = if overlong { length.limit * 3 / 2 + 1 } else { length.limit * 4 / 5 };
+    let wanted = if overlong {
+        length.limit * 3 / 2 + 1
+    } else {
+        length.limit * 4 / 5
+    };
     let mut sentences: Vec<String> = sources
         .iter()
         .flat_map(|s| numbers(s))
@@ -385,13 +389,25 @@ mod tests {
     #[test]
     fn summaries_keep_their_length_and_only_source_numbers() {
         use crate::length::Unit;
-        let sources = ["Rain closed 12 roads and 3 schools.", "Crews worked for 48 hours."];
-        let words = Contract { unit: Unit::Words, limit: 60 };
+        let sources = [
+            "Rain closed 12 roads and 3 schools.",
+            "Crews worked for 48 hours.",
+        ];
+        let words = Contract {
+            unit: Unit::Words,
+            limit: 60,
+        };
         let pt = summary(&sources, "pt", words, false).unwrap();
         assert!(words.holds(&pt) && Unit::Words.count(&pt) > 30, "{pt}");
-        assert!(pt.contains("12") && pt.contains('3') && !pt.contains("48"), "{pt}");
+        assert!(
+            pt.contains("12") && pt.contains('3') && !pt.contains("48"),
+            "{pt}"
+        );
         assert!(!words.holds(&summary(&sources, "pt", words, true).unwrap()));
-        let chars = Contract { unit: Unit::Chars, limit: 120 };
+        let chars = Contract {
+            unit: Unit::Chars,
+            limit: 120,
+        };
         assert!(chars.holds(&summary(&sources, "zh", chars, false).unwrap()));
     }
 

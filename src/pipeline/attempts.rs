@@ -3,7 +3,7 @@
 //! backend; as a last resort each block goes alone. A chunk that fails all of that fails
 //! the run.
 
-use super::{ChunkDone, TranslateError, Warning};
+use super::{ChunkDone, Ledger, RunError, Warning, off_runtime};
 use crate::backend::{BackendError, BackendRequest};
 use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
@@ -22,12 +22,11 @@ pub(super) async fn translate_chunk(
     source: &LangTag,
     target: &LangTag,
     chunk: &Chunk,
-) -> Result<ChunkDone, TranslateError> {
+) -> Result<ChunkDone, RunError> {
     let pieces: Vec<&str> = chunk.pieces.iter().map(|p| p.text.as_str()).collect();
     let mut done = ChunkDone {
         texts: Vec::new(),
-        usage: Vec::new(),
-        warnings: Vec::new(),
+        ledger: Ledger::default(),
     };
     let walk = Walk {
         gw,
@@ -36,23 +35,23 @@ pub(super) async fn translate_chunk(
         target,
         chunk: chunk.id,
     };
-    let failed = |last| TranslateError::ChunkFailed {
+    let failed = |last| RunError::ChunkFailed {
         lang: target.clone(),
         chunk: chunk.id,
         last,
     };
-    match walk.along_route(&pieces, &mut done).await {
+    match walk.along_route(&pieces, &mut done.ledger).await {
         Ok(texts) => done.texts = texts,
         Err(last) if pieces.len() == 1 => return Err(failed(last)),
         Err(_) => {
             for piece in &pieces {
                 let mut text = walk
-                    .along_route(&[piece], &mut done)
+                    .along_route(&[piece], &mut done.ledger)
                     .await
                     .map_err(failed)?;
                 done.texts.extend(text.pop());
             }
-            done.warnings.push(Warning {
+            done.ledger.warnings.push(Warning {
                 lang: target.to_string(),
                 chunk: Some(chunk.id),
                 backend: None,
@@ -77,11 +76,11 @@ impl Walk<'_> {
     async fn along_route(
         &self,
         pieces: &[&str],
-        done: &mut ChunkDone,
+        ledger: &mut Ledger,
     ) -> Result<Vec<String>, String> {
         let mut last = String::new();
         for (dispatcher, _) in self.route {
-            match self.on_backend(dispatcher, pieces, done).await {
+            match self.on_backend(dispatcher, pieces, ledger).await {
                 Ok(texts) => return Ok(texts),
                 Err(problem) => last = problem,
             }
@@ -94,7 +93,7 @@ impl Walk<'_> {
         &self,
         dispatcher: &Dispatcher,
         pieces: &[&str],
-        done: &mut ChunkDone,
+        ledger: &mut Ledger,
     ) -> Result<Vec<String>, String> {
         let (source, target) = (self.source, self.target);
         let name = dispatcher.name();
@@ -122,22 +121,24 @@ impl Walk<'_> {
         for _ in 0..ANSWER_ATTEMPTS {
             match dispatcher.call(&request).await {
                 Ok(response) => {
-                    done.usage.push((name.to_string(), response.usage));
+                    ledger.usage.push((name.to_string(), response.usage));
                     match check_off_the_runtime(pieces, response.text, source, target).await {
                         Ok(texts) => return Ok(texts),
                         Err(problem) => {
                             last = format!("{name}: answer rejected: {problem}");
-                            done.warnings.push(warning(last.clone()));
+                            ledger.warnings.push(warning(last.clone()));
                         }
                     }
                 }
                 Err(BackendError::Truncated) => {
                     last = format!("{name}: {}", BackendError::Truncated);
-                    done.warnings.push(warning(last.clone()));
+                    ledger.warnings.push(warning(last.clone()));
                 }
                 Err(e) => {
                     let message = format!("{name}: {e}");
-                    done.warnings.push(warning(format!("{message}; moving on")));
+                    ledger
+                        .warnings
+                        .push(warning(format!("{message}; moving on")));
                     return Err(message);
                 }
             }
@@ -146,9 +147,6 @@ impl Walk<'_> {
     }
 }
 
-/// Validation runs language identification, milliseconds of CPU per answer. On the async
-/// workers it would delay the connection tasks of requests already admitted, and so blur
-/// the request timing that the rate limits promise; the blocking pool takes it instead.
 async fn check_off_the_runtime(
     pieces: &[&str],
     answer: String,
@@ -157,12 +155,9 @@ async fn check_off_the_runtime(
 ) -> Result<Vec<String>, validate::Problem> {
     let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
     let (source, target) = (source.clone(), target.clone());
-    let check = tokio::task::spawn_blocking(move || {
+    off_runtime(move || {
         let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
         validate::translation(&pieces, &answer, &source, &target)
-    });
-    match check.await {
-        Ok(result) => result,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
+    })
+    .await
 }

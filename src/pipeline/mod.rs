@@ -1,9 +1,12 @@
-//! Translation, end to end: plan chunks per target language, translate every chunk of
-//! every language concurrently (futures owned by this call: dropping it cancels them all),
-//! then reassemble the blocks in their original order. How one chunk walks its route of
-//! backends is in [`attempts`].
+//! A run, end to end: plan chunks per target language, translate every chunk of every
+//! language and write every summary concurrently (futures owned by this call: dropping it
+//! cancels them all), then reassemble the blocks in their original order. How one chunk
+//! walks its route of backends is in [`attempts`]; how a summary is made, in [`summarize`].
 
 mod attempts;
+mod summarize;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::try_join_all;
 use indexmap::IndexMap;
@@ -16,7 +19,18 @@ use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::{Gateway, RoutedBackend};
 use crate::lang::LangTag;
+use crate::length::LengthSpec;
 use crate::prompts::PromptError;
+
+pub use summarize::{Fit, Method, Summary};
+
+/// What a run is asked for.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub translate: Vec<LangTag>,
+    pub summarize: Vec<LangTag>,
+    pub length: LengthSpec,
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Warning {
@@ -35,6 +49,13 @@ pub struct RunUsage {
     pub by_backend: IndexMap<String, Usage>,
 }
 
+/// What one piece of work spent and noticed, added to the run's totals when it ends.
+#[derive(Debug, Default)]
+struct Ledger {
+    usage: Vec<(String, Usage)>,
+    warnings: Vec<Warning>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Translation {
     pub lang: LangTag,
@@ -43,87 +64,132 @@ pub struct Translation {
 }
 
 #[derive(Clone, Debug)]
-pub struct TranslateOutput {
+pub struct RunOutput {
     pub source: Article,
     pub translations: Vec<Translation>,
+    pub summaries: Vec<Summary>,
     pub usage: RunUsage,
     pub warnings: Vec<Warning>,
 }
 
+impl RunOutput {
+    fn record(&mut self, ledger: Ledger) {
+        for (name, usage) in ledger.usage {
+            self.usage.total += usage;
+            *self.usage.by_backend.entry(name).or_default() += usage;
+        }
+        self.warnings.extend(ledger.warnings);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
-pub enum TranslateError {
-    #[error(
-        "no route serves translation into {0}: add it to a [[routes]] langs list in the config"
-    )]
-    NoRoute(LangTag),
+pub enum RunError {
+    #[error("no route serves {} into {lang}: add it to a [[routes]] langs list for task \"{}\" in the config", task_name(*.task), .task.as_str())]
+    NoRoute { task: Task, lang: LangTag },
     #[error("{lang}: chunk {chunk} failed on every backend of its route (last problem: {last})")]
     ChunkFailed {
         lang: LangTag,
         chunk: usize,
         last: String,
     },
+    #[error("{lang}: the summary failed on every backend of its route (last problem: {last})")]
+    SummaryFailed { lang: LangTag, last: String },
     #[error(transparent)]
     Prompt(#[from] PromptError),
 }
 
-/// Progress as (chunks done, chunks in all), reported as each chunk completes.
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Translate => "translation",
+        Task::Summarize => "summaries",
+    }
+}
+
+/// Progress as (steps done, steps in all): one step per translated chunk and per summary.
 pub type OnProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 struct ChunkDone {
     texts: Vec<String>,
-    usage: Vec<(String, Usage)>,
-    warnings: Vec<Warning>,
+    ledger: Ledger,
 }
 
-pub async fn translate(
+/// Translation routes hold HTTP backends only (config validation sees to it).
+fn translation_route<'g>(
+    gw: &'g Gateway,
+    target: &LangTag,
+) -> Result<Vec<(&'g Dispatcher, Budget)>, RunError> {
+    let route: Vec<(&Dispatcher, Budget)> = gw
+        .route(Task::Translate, target)
+        .map(|r| r.into_iter().filter_map(RoutedBackend::remote).collect())
+        .unwrap_or_default();
+    if route.is_empty() {
+        return Err(RunError::NoRoute {
+            task: Task::Translate,
+            lang: target.clone(),
+        });
+    }
+    Ok(route)
+}
+
+pub async fn run(
     gw: &Gateway,
     article: &Article,
-    targets: &[LangTag],
+    job: &Job,
     on_progress: OnProgress<'_>,
-) -> Result<TranslateOutput, TranslateError> {
+) -> Result<RunOutput, RunError> {
     let units = article.units();
     let mut plans = Vec::new();
-    for target in targets {
-        // Translation routes hold HTTP backends only (config validation sees to it).
-        let route: Vec<(&Dispatcher, Budget)> = gw
-            .route(Task::Translate, target)
-            .map(|r| r.into_iter().filter_map(RoutedBackend::remote).collect())
-            .unwrap_or_default();
-        let Some(&(_, budget)) = route.first() else {
-            return Err(TranslateError::NoRoute(target.clone()));
-        };
+    for target in &job.translate {
+        let route = translation_route(gw, target)?;
         // Planned by the first backend's budget; a fallback with a smaller context still
         // has the block-by-block last resort.
         let chunks = if target == &article.lang {
             Vec::new()
         } else {
-            chunk::plan(&units, budget)
+            chunk::plan(&units, route[0].1)
         };
         plans.push((target, route, chunks));
     }
-    let total: usize = plans.iter().map(|(_, _, c)| c.len()).sum();
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    for target in &job.summarize {
+        if gw
+            .route(Task::Summarize, target)
+            .is_none_or(|r| r.is_empty())
+        {
+            return Err(RunError::NoRoute {
+                task: Task::Summarize,
+                lang: target.clone(),
+            });
+        }
+    }
+    let total = plans.iter().map(|(_, _, c)| c.len()).sum::<usize>() + job.summarize.len();
+    let done = AtomicUsize::new(0);
+    let step = || on_progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
     on_progress(0, total);
-    let jobs = plans.iter().flat_map(|(target, route, chunks)| {
+    let chunk_jobs = plans.iter().flat_map(|(target, route, chunks)| {
         chunks.iter().map(|c| async {
             let result = attempts::translate_chunk(gw, route, &article.lang, target, c).await;
-            on_progress(
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                total,
-            );
+            step();
             result
         })
     });
-    let mut results = try_join_all(jobs).await?.into_iter();
+    let summary_jobs = job.summarize.iter().map(|target| async {
+        let result = summarize::summarize(gw, article, target, job.length).await;
+        step();
+        result
+    });
+    let (chunks_done, summaries_done) =
+        tokio::try_join!(try_join_all(chunk_jobs), try_join_all(summary_jobs))?;
 
-    let mut out = TranslateOutput {
+    let mut out = RunOutput {
         source: article.clone(),
         translations: Vec::new(),
+        summaries: Vec::new(),
         usage: RunUsage::default(),
         warnings: Vec::new(),
     };
+    let mut chunks_done = chunks_done.into_iter();
     for (target, _, chunks) in &plans {
-        let done: Vec<ChunkDone> = results.by_ref().take(chunks.len()).collect();
+        let done: Vec<ChunkDone> = chunks_done.by_ref().take(chunks.len()).collect();
         let units = if *target == &article.lang {
             out.warnings.push(Warning {
                 lang: target.to_string(),
@@ -136,16 +202,26 @@ pub async fn translate(
             assemble(units.len(), chunks, &done, target)
         };
         for d in done {
-            for (name, usage) in d.usage {
-                out.usage.total += usage;
-                *out.usage.by_backend.entry(name).or_default() += usage;
-            }
-            out.warnings.extend(d.warnings);
+            out.record(d.ledger);
         }
         out.translations
             .push(split_title(article, (*target).clone(), units));
     }
+    for (summary, ledger) in summaries_done {
+        out.record(ledger);
+        out.summaries.push(summary);
+    }
     Ok(out)
+}
+
+/// Runs CPU-heavy checks (language identification takes milliseconds per answer) on the
+/// blocking pool. On the async workers they would delay the connection tasks of requests
+/// already admitted, and so blur the request timing that the rate limits promise.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 /// Joins each unit's translated pieces: with a space, except in scripts without spaces.

@@ -44,14 +44,19 @@ pub fn route(backends: &[&str]) -> String {
     )
 }
 
-/// A config file with `backends` as (name, url, extra keys), one route in that order.
+/// A config file with `backends` as (name, url, extra keys), routed in that order for
+/// translations and for summaries.
 pub fn config(backends: &[(&str, &str, &str)]) -> PathBuf {
     let tables: String = backends
         .iter()
         .map(|(name, url, extra)| backend(name, url, extra))
         .collect();
     let names: Vec<&str> = backends.iter().map(|(name, _, _)| *name).collect();
-    write("config.toml", format!("{tables}{}", route(&names)))
+    let summaries = route(&names).replace("\"translate\"", "\"summarize\"");
+    write(
+        "config.toml",
+        format!("{tables}{}\n{summaries}", route(&names)),
+    )
 }
 
 /// `lingo translate samples/SAMPLE --to LANGS --format json --config CONFIG`.

@@ -1,0 +1,316 @@
+//! A summary in one language. Each backend of the summary route is tried in turn:
+//! - an LLM gets the whole article when it fits its budget ("stuff"), else summaries of
+//!   its chunks and then a summary of those ("map-reduce", again while they do not fit);
+//!   every answer is validated (language, numbers grounded in the article); an answer
+//!   over its length gets one "shorten" request, then is cut at a sentence boundary;
+//! - the built-in extractive backend picks sentences of the article, in its language, and
+//!   has them translated through the translation route. Reached after LLMs failed, it is
+//!   degraded mode, and a warning says so.
+
+use futures::future::join_all;
+use serde::Serialize;
+
+use super::{Ledger, RunError, Warning, attempts, off_runtime, translation_route};
+use crate::article::{Article, BlockKind};
+use crate::backend::{BackendError, BackendRequest};
+use crate::chunk::{self, Budget, Chunk, Piece};
+use crate::config::Task;
+use crate::dispatch::Dispatcher;
+use crate::extractive;
+use crate::gateway::{Gateway, RoutedBackend};
+use crate::lang::LangTag;
+use crate::length::{Contract, LengthSpec, Unit};
+use crate::prompts::Prompt;
+use crate::sentences;
+use crate::validate;
+
+/// Answers a backend may give for one summary step before the summary moves on.
+const ANSWER_ATTEMPTS: usize = 3;
+/// Rounds of map-reduce before the partial summaries must fit.
+const MAX_ROUNDS: usize = 4;
+
+/// How the summary came to keep its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    AsWritten,
+    Shortened,
+    Cut,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Llm,
+    Extractive,
+}
+
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The language asked for.
+    pub lang: LangTag,
+    /// The language it is written in: the article's, when no translation was possible.
+    pub written_in: LangTag,
+    pub text: String,
+    pub length: Contract,
+    pub fit: Fit,
+    pub method: Method,
+}
+
+pub(super) async fn summarize(
+    gw: &Gateway,
+    article: &Article,
+    target: &LangTag,
+    spec: LengthSpec,
+) -> Result<(Summary, Ledger), RunError> {
+    let length = Contract::new(spec, target);
+    let mut ledger = Ledger::default();
+    let mut last = String::new();
+    for backend in gw.route(Task::Summarize, target).unwrap_or_default() {
+        match backend {
+            RoutedBackend::Remote { dispatcher, budget } => {
+                let llm = Llm {
+                    gw,
+                    dispatcher,
+                    budget: *budget,
+                    article,
+                    target,
+                    length,
+                };
+                match llm.summary(&mut ledger).await {
+                    Ok((text, fit)) => {
+                        let written_in = target.clone();
+                        let summary = Summary {
+                            lang: target.clone(),
+                            written_in,
+                            text,
+                            length,
+                            fit,
+                            method: Method::Llm,
+                        };
+                        return Ok((summary, ledger));
+                    }
+                    Err(problem) => last = problem,
+                }
+            }
+            RoutedBackend::Extractive { name } => {
+                if !last.is_empty() {
+                    ledger.warnings.push(warning(target, name, "every LLM backend of the summary route failed: extractive summary (degraded mode)"));
+                }
+                let summary = extract(gw, article, target, length, name, &mut ledger).await;
+                return Ok((summary, ledger));
+            }
+        }
+    }
+    Err(RunError::SummaryFailed {
+        lang: target.clone(),
+        last,
+    })
+}
+
+fn warning(lang: &LangTag, backend: &str, message: impl Into<String>) -> Warning {
+    Warning {
+        lang: lang.to_string(),
+        chunk: None,
+        backend: Some(backend.to_string()),
+        message: message.into(),
+    }
+}
+
+fn joiner(lang: &LangTag) -> &'static str {
+    if lang.language().spaced { " " } else { "" }
+}
+
+/// Keeps `text` within `length`: as written, or cut at a sentence boundary.
+fn cut_to(text: String, length: Contract, lang: &LangTag) -> (String, Fit) {
+    if length.holds(&text) {
+        (text, Fit::AsWritten)
+    } else {
+        (length.cut(&text, joiner(lang)), Fit::Cut)
+    }
+}
+
+/// Sentences of the article's body (headings and title say too little on their own),
+/// ranked and kept in the article's language, then translated when the target differs.
+async fn extract(
+    gw: &Gateway,
+    article: &Article,
+    target: &LangTag,
+    length: Contract,
+    name: &str,
+    ledger: &mut Ledger,
+) -> Summary {
+    let source = &article.lang;
+    let sentences: Vec<&str> = article
+        .blocks
+        .iter()
+        .filter(|b| b.kind != BlockKind::Heading)
+        .flat_map(|b| sentences::split(&b.text))
+        .collect();
+    let picked =
+        extractive::summarize(&sentences, length.in_unit(Unit::of(source)), joiner(source)).text;
+    let mut written_in = source.clone();
+    let mut text = picked.clone();
+    if target.primary() != source.primary() {
+        let translated = match translation_route(gw, target) {
+            Ok(route) => {
+                let chunk = Chunk {
+                    id: 0,
+                    pieces: vec![Piece {
+                        unit: 0,
+                        text: picked,
+                    }],
+                };
+                match attempts::translate_chunk(gw, &route, source, target, &chunk).await {
+                    Ok(done) => {
+                        ledger.usage.extend(done.ledger.usage);
+                        ledger.warnings.extend(done.ledger.warnings);
+                        Ok(done.texts.join(joiner(target)))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match translated {
+            Ok(t) => {
+                text = t;
+                written_in = target.clone();
+            }
+            Err(why) => {
+                let message = format!(
+                    "the extractive summary stays in {source}: it could not be translated ({why})"
+                );
+                ledger.warnings.push(warning(target, name, message));
+            }
+        }
+    }
+    let length_written = length.in_unit(Unit::of(&written_in));
+    let (text, fit) = cut_to(text, length_written, &written_in);
+    Summary {
+        lang: target.clone(),
+        written_in,
+        text,
+        length: length_written,
+        fit,
+        method: Method::Extractive,
+    }
+}
+
+/// One LLM backend summarizing one article into one language.
+struct Llm<'a> {
+    gw: &'a Gateway,
+    dispatcher: &'a Dispatcher,
+    budget: Budget,
+    article: &'a Article,
+    target: &'a LangTag,
+    length: Contract,
+}
+
+impl Llm<'_> {
+    async fn summary(&self, ledger: &mut Ledger) -> Result<(String, Fit), String> {
+        let mut texts: Vec<String> = self.article.units().into_iter().map(String::from).collect();
+        let mut from = self.article.lang.clone();
+        for _ in 0..MAX_ROUNDS {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let chunks = chunk::plan(&refs, self.budget);
+            if chunks.len() <= 1 {
+                break;
+            }
+            // Map: each chunk summarized on its own, all at once, within dispatch limits.
+            let maps = chunks.iter().map(|c| {
+                let pieces: Vec<&str> = c.pieces.iter().map(|p| p.text.as_str()).collect();
+                let from = &from;
+                async move {
+                    let mut own = Ledger::default();
+                    let prompt =
+                        self.gw
+                            .prompts()
+                            .summarize(from, self.target, &pieces, self.length);
+                    let result = match prompt {
+                        Ok(prompt) => self.ask(prompt, &mut own).await,
+                        Err(e) => Err(e.to_string()),
+                    };
+                    (result, own)
+                }
+            });
+            let mut partials = Vec::new();
+            for (result, own) in join_all(maps).await {
+                ledger.usage.extend(own.usage);
+                ledger.warnings.extend(own.warnings);
+                partials.push(result?);
+            }
+            texts = partials;
+            from = self.target.clone();
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let prompt = self
+            .gw
+            .prompts()
+            .summarize(&from, self.target, &refs, self.length)
+            .map_err(|e| e.to_string())?;
+        let text = self.ask(prompt, ledger).await?;
+        if self.length.holds(&text) {
+            return Ok((text, Fit::AsWritten));
+        }
+        let prompt = self
+            .gw
+            .prompts()
+            .shorten(self.target, &text, self.length)
+            .map_err(|e| e.to_string())?;
+        match self.ask(prompt, ledger).await {
+            Ok(shorter) if self.length.holds(&shorter) => Ok((shorter, Fit::Shortened)),
+            Ok(shorter) => Ok(cut_to(shorter, self.length, self.target)),
+            Err(_) => Ok(cut_to(text, self.length, self.target)),
+        }
+    }
+
+    /// Up to [`ANSWER_ATTEMPTS`] answers that pass validation; the last problem otherwise.
+    async fn ask(&self, prompt: Prompt, ledger: &mut Ledger) -> Result<String, String> {
+        let name = self.dispatcher.name();
+        let request = BackendRequest {
+            task: Task::Summarize,
+            source: self.article.lang.clone(),
+            target: self.target.clone(),
+            max_output_tokens: match self.length.unit {
+                Unit::Words => self.length.limit * 4 + 64,
+                Unit::Chars => self.length.limit * 2 + 64,
+            } as u32,
+            prompt,
+            length: Some(self.length),
+        };
+        let grounds = self.article.units().join("\n");
+        let mut last = String::new();
+        for _ in 0..ANSWER_ATTEMPTS {
+            match self.dispatcher.call(&request).await {
+                Ok(response) => {
+                    ledger.usage.push((name.to_string(), response.usage));
+                    let (text, target) = (response.text, self.target.clone());
+                    let grounds = grounds.clone();
+                    let checked =
+                        off_runtime(move || validate::summary(&text, &grounds, &target)).await;
+                    match checked {
+                        Ok(text) => return Ok(text),
+                        Err(problem) => last = format!("{name}: summary rejected: {problem}"),
+                    }
+                }
+                Err(BackendError::Truncated) => {
+                    last = format!("{name}: {}", BackendError::Truncated)
+                }
+                Err(e) => {
+                    let message = format!("{name}: {e}");
+                    ledger.warnings.push(warning(
+                        self.target,
+                        name,
+                        format!("{message}; moving on"),
+                    ));
+                    return Err(message);
+                }
+            }
+            ledger
+                .warnings
+                .push(warning(self.target, name, last.clone()));
+        }
+        Err(last)
+    }
+}

@@ -1,0 +1,190 @@
+//! Summaries over loopback HTTP against the mock: length contracts in words and in
+//! characters, language, grounding, strategies, the cut, and degraded mode.
+
+mod common;
+
+use common::*;
+use lingo::detect;
+use lingo::lang::LangTag;
+use lingo::mock::MockOptions;
+
+/// Every summary is within its limit in its own unit, in its language, and has no number
+/// the article lacks.
+fn assert_summaries(doc: &serde_json::Value, langs: &[&str]) {
+    let source: String = doc["source"]["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let source = format!(
+        "{}\n{source}",
+        doc["source"]["title"].as_str().unwrap_or_default()
+    );
+    for lang in langs {
+        let s = &doc["results"][lang]["summary"];
+        let text = s["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{lang}: no summary"));
+        let unit = if ["zh", "ja"].contains(&&lang[..2]) {
+            "chars"
+        } else {
+            "words"
+        };
+        assert_eq!(s["unit"], unit, "{lang}");
+        assert!(
+            s["count"].as_u64().unwrap() <= s["limit"].as_u64().unwrap(),
+            "{lang}: {s}"
+        );
+        assert!(s["count"].as_u64().unwrap() > 0, "{lang}: empty");
+        let want = LangTag::parse(lang).unwrap();
+        if let Some(found) = detect::detect(text) {
+            assert_eq!(found.primary(), want.primary(), "{lang}: {text}");
+        }
+        let mut have = digit_runs(&source);
+        for n in digit_runs(text) {
+            let at = have
+                .iter()
+                .position(|h| *h == n)
+                .unwrap_or_else(|| panic!("{lang}: {n} is not in the article: {text}"));
+            have.remove(at);
+        }
+    }
+}
+
+async fn summarize(
+    sample_name: &str,
+    langs: &str,
+    length: &str,
+    config: &std::path::Path,
+) -> serde_json::Value {
+    let (sample, config) = (sample(sample_name), config.display().to_string());
+    json(
+        &lingo(
+            &[
+                "summarize",
+                &sample,
+                "--to",
+                langs,
+                "--length",
+                length,
+                "--format",
+                "json",
+                "--config",
+                &config,
+            ],
+            &[],
+        )
+        .await,
+    )
+}
+
+/// The default offline config: one run gives five translations and five summaries.
+#[tokio::test]
+async fn translate_with_summary_gives_both_in_every_language() {
+    let langs = ["pt-BR", "ru", "hi", "zh", "af"];
+    let out = lingo(
+        &[
+            "translate",
+            &sample("reservoir-long.txt"),
+            "--to",
+            &langs.join(","),
+            "--summary",
+            "short",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    let doc = json(&out);
+    assert_faithful(&doc, &langs);
+    assert_summaries(&doc, &langs);
+    assert_eq!(doc["results"]["zh"]["summary"]["limit"], 120);
+    assert_eq!(doc["results"]["ru"]["summary"]["limit"], 60);
+    for lang in langs {
+        assert_eq!(doc["results"][lang]["summary"]["method"], "llm");
+    }
+}
+
+/// A short article is summarized in one call ("stuff"); a long one needs more (map-reduce).
+#[tokio::test]
+async fn stuff_or_map_reduce_by_size() {
+    let server = mock(MockOptions::default()).await;
+    let cfg = config(&[("llm", &server.openai_url(), "max_chunk_chars = 1500")]);
+    let short = summarize("pt-feira-livros.txt", "en", "short", &cfg).await;
+    assert_eq!(short["usage"]["requests"], 1, "the article fits: one call");
+    assert_summaries(&short, &["en"]);
+    let long = summarize("reservoir-long.txt", "ru", "30", &cfg).await;
+    assert!(
+        long["usage"]["requests"].as_u64().unwrap() >= 3,
+        "map and reduce: {}",
+        long["usage"]
+    );
+    assert_eq!(long["results"]["ru"]["summary"]["limit"], 30);
+    assert_summaries(&long, &["ru"]);
+}
+
+/// A summary over its limit gets one "shorten" request; still over, it is cut at a sentence
+/// boundary, and the output says so.
+#[tokio::test]
+async fn overlong_summaries_are_shortened_then_cut() {
+    let server = mock(MockOptions {
+        overlong_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let cfg = config(&[("llm", &server.openai_url(), "")]);
+    let doc = summarize("pt-feira-livros.txt", "en,zh", "medium", &cfg).await;
+    assert_summaries(&doc, &["en", "zh"]);
+    for lang in ["en", "zh"] {
+        assert_eq!(doc["results"][lang]["summary"]["fit"], "cut", "{lang}");
+    }
+    assert_eq!(
+        doc["usage"]["requests"], 4,
+        "one summary and one shorten request per language"
+    );
+}
+
+/// When every LLM call fails, the summary is extractive, translated through the
+/// translation route, within its limit, and a warning says so.
+#[tokio::test]
+async fn degraded_mode_gives_extractive_summaries() {
+    let broken = mock(MockOptions {
+        fail_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let translator = mock(MockOptions::default()).await;
+    let text = format!(
+        "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
+         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
+         [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"translator\"]\n",
+        backend(
+            "broken",
+            &broken.openai_url(),
+            "retry = { max = 1, base_ms = 5, max_ms = 10 }"
+        ),
+        backend("translator", &translator.openai_url(), ""),
+    );
+    let cfg = write("degraded.toml", text);
+    let doc = summarize("reservoir-long.txt", "pt-BR,zh,en", "short", &cfg).await;
+    assert_summaries(&doc, &["pt-BR", "zh", "en"]);
+    for lang in ["pt-BR", "zh", "en"] {
+        let s = &doc["results"][lang]["summary"];
+        assert_eq!(s["method"], "extractive", "{lang}");
+        assert_eq!(s["lang"], *lang, "{lang}: translated");
+    }
+    let english = doc["results"]["en"]["summary"]["text"].as_str().unwrap();
+    assert!(
+        english.starts_with("The municipal water board"),
+        "the lead comes first: {english}"
+    );
+    let warnings = doc["warnings"].as_array().unwrap();
+    let degraded = warnings
+        .iter()
+        .filter(|w| w["message"].as_str().unwrap().contains("degraded mode"))
+        .count();
+    assert_eq!(degraded, 3, "{warnings:?}");
+}
