@@ -78,7 +78,7 @@ async fn measure(server: &MockServer) {
         server.openai_url()
     );
     let en = LangTag::parse("en").expect("tag");
-    let article = Article::parse(&article(), InputFormat::Text, Some(en)).expect("article");
+    let article = Article::parse(&article(), InputFormat::Text, Some(en), false).expect("article");
     let job = Job {
         translate: vec![LangTag::parse("pt-BR").expect("tag")],
         summarize: Vec::new(),

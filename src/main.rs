@@ -78,6 +78,10 @@ struct Input {
     /// How to read the input; by default Markdown for .md files, else plain text.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
+    /// Keep copyright notices, share links and crumbs in translations (summaries never
+    /// use them); by default they are set aside and listed in the JSON's `source.set_aside`.
+    #[arg(long)]
+    keep_boilerplate: bool,
     #[arg(long, default_value = config::DEFAULT_PATH)]
     config: PathBuf,
 }
@@ -166,9 +170,14 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             } else {
                 InputFormat::Text
             });
-    let article = Article::parse(&read_input(file)?, input_format, from)
-        .context(file.to_string())
-        .map_err(usage)?;
+    let article = Article::parse(
+        &read_input(file)?,
+        input_format,
+        from,
+        input.keep_boilerplate,
+    )
+    .context(file.to_string())
+    .map_err(usage)?;
     let job = match ask {
         Ask::Translate(summary) => Job {
             translate: targets.clone(),

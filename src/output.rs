@@ -122,6 +122,8 @@ struct Source<'a> {
     lang: &'a str,
     title: Option<&'a str>,
     blocks: &'a [Block],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    set_aside: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -182,6 +184,7 @@ fn json(out: &RunOutput) -> String {
             lang: out.source.lang.as_str(),
             title: out.source.title.as_deref(),
             blocks: &out.source.blocks,
+            set_aside: &out.source.set_aside,
         },
         results,
         usage: &out.usage,

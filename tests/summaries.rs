@@ -188,3 +188,62 @@ async fn degraded_mode_gives_extractive_summaries() {
         .count();
     assert_eq!(degraded, 3, "{warnings:?}");
 }
+
+/// Copyright footers, share rows and crumbs are set aside from translations (and listed),
+/// and never reach a summary, not even an extractive one.
+#[tokio::test]
+async fn boilerplate_never_reaches_a_summary() {
+    let broken = mock(MockOptions {
+        fail_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let translator = mock(MockOptions::default()).await;
+    let text = format!(
+        "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
+         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
+         [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"translator\"]\n",
+        backend("broken", &broken.openai_url(), "retry = { max = 0 }"),
+        backend("translator", &translator.openai_url(), ""),
+    );
+    let cfg = write("footer.toml", text);
+    let doc = summarize("transit-strike.md", "en", "long", &cfg).await;
+    let set_aside: Vec<&str> = doc["source"]["set_aside"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    assert_eq!(set_aside.len(), 3, "{set_aside:?}");
+    assert!(set_aside[2].contains("All rights reserved"));
+    let summary = doc["results"]["en"]["summary"]["text"].as_str().unwrap();
+    for furniture in ["rights reserved", "04417731", "Share |", "Home >"] {
+        assert!(!summary.contains(furniture), "{furniture:?} in {summary}");
+    }
+    assert_summaries(&doc, &["en"]);
+
+    let kept = json(
+        &lingo(
+            &[
+                "translate",
+                &sample("transit-strike.md"),
+                "--to",
+                "ru",
+                "--keep-boilerplate",
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+        .await,
+    );
+    let flagged = kept["source"]["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["boilerplate"] == true)
+        .count();
+    assert_eq!(flagged, 3);
+    assert!(kept["source"].get("set_aside").is_none());
+    assert_faithful(&kept, &["ru"]);
+}

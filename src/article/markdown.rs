@@ -38,7 +38,7 @@ impl Builder {
             (None, Some(Container::Quote)) => BlockKind::Quote,
             (None, None) => BlockKind::Paragraph,
         };
-        self.blocks.push(Block { kind, text });
+        self.blocks.push(Block::new(kind, text));
     }
 }
 

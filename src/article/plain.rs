@@ -18,10 +18,10 @@ pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
         if blocks.is_empty() {
             first_is_one_line = paragraph.len() == 1;
         }
-        blocks.push(Block {
-            kind: BlockKind::Paragraph,
-            text: join_lines(paragraph.drain(..)),
-        });
+        blocks.push(Block::new(
+            BlockKind::Paragraph,
+            join_lines(paragraph.drain(..)),
+        ));
     };
     for line in text.lines() {
         let trimmed = line.trim();
@@ -45,10 +45,7 @@ pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
                     Some(last) if continues_quote => {
                         last.text = join_lines([last.text.as_str(), rest])
                     }
-                    _ => blocks.push(Block {
-                        kind,
-                        text: rest.to_string(),
-                    }),
+                    _ => blocks.push(Block::new(kind, rest.to_string())),
                 }
             }
         }

@@ -247,7 +247,7 @@ fn split_title(article: &Article, lang: LangTag, mut units: Vec<String>) -> Tran
         .blocks
         .iter()
         .zip(units)
-        .map(|(b, text)| Block { kind: b.kind, text })
+        .map(|(b, text)| Block { text, ..b.clone() })
         .collect();
     Translation {
         lang,

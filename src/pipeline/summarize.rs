@@ -130,7 +130,7 @@ fn cut_to(text: String, length: Contract, lang: &LangTag) -> (String, Fit) {
     }
 }
 
-/// Sentences of the article's body (headings and title say too little on their own),
+/// Sentences of the story's body (headings and title say too little on their own),
 /// ranked and kept in the article's language, then translated when the target differs.
 async fn extract(
     gw: &Gateway,
@@ -144,7 +144,7 @@ async fn extract(
     let sentences: Vec<&str> = article
         .blocks
         .iter()
-        .filter(|b| b.kind != BlockKind::Heading)
+        .filter(|b| b.kind != BlockKind::Heading && !b.boilerplate)
         .flat_map(|b| sentences::split(&b.text))
         .collect();
     let picked =
@@ -209,7 +209,7 @@ struct Llm<'a> {
 
 impl Llm<'_> {
     async fn summary(&self, ledger: &mut Ledger) -> Result<(String, Fit), String> {
-        let mut texts: Vec<String> = self.article.units().into_iter().map(String::from).collect();
+        let mut texts: Vec<String> = self.article.story().into_iter().map(String::from).collect();
         let mut from = self.article.lang.clone();
         for _ in 0..MAX_ROUNDS {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -279,7 +279,7 @@ impl Llm<'_> {
             prompt,
             length: Some(self.length),
         };
-        let grounds = self.article.units().join("\n");
+        let grounds = self.article.story().join("\n");
         let mut last = String::new();
         for _ in 0..ANSWER_ATTEMPTS {
             match self.dispatcher.call(&request).await {
