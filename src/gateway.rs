@@ -13,6 +13,7 @@ use crate::lang::LangTag;
 use crate::mock::MockServer;
 use crate::prompts::{PromptError, Prompts};
 use crate::router;
+use crate::validate::Policy;
 
 /// A backend as routes see it: reached over HTTP through its dispatcher, or built in.
 pub enum RoutedBackend {
@@ -111,6 +112,10 @@ impl Gateway {
 
     pub fn prompts(&self) -> &Prompts {
         &self.prompts
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.config.validation
     }
 
     /// The backends serving `task` into `target`, in fallback order; `None` when no route does.

@@ -15,6 +15,25 @@ pub struct Language {
     pub spaced: bool,
 }
 
+impl Language {
+    /// Length of a text in this language relative to the same text in English, in
+    /// characters: what a translation's length may be checked against.
+    pub fn expansion(&self) -> f64 {
+        match self.code {
+            "en" => 1.0,
+            "pt" | "es" | "fr" | "it" => 1.15,
+            "de" | "zu" | "xh" | "nl" => 1.2,
+            "ru" | "uk" => 1.1,
+            "hi" | "af" => 1.05,
+            "ar" | "he" | "fa" => 0.95,
+            "zh" => 0.35,
+            "ja" => 0.5,
+            "ko" => 0.6,
+            _ => 1.1,
+        }
+    }
+}
+
 const fn lang(code: &'static str, name: &'static str) -> Language {
     Language {
         code,

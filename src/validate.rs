@@ -1,6 +1,9 @@
 //! Output checks: an answer is used only after it has been read back into exactly the
-//! blocks that were sent, each non-empty, translated, in the target language, and carrying
-//! every number of its source.
+//! blocks that were sent, each non-empty and translated (structural checks: failing one,
+//! the answer is unusable and asked again). The content checks — language, numbers,
+//! length ratio, a summary's grounding — each have a configurable [`Action`].
+
+use serde::{Deserialize, Serialize};
 
 use crate::detect;
 use crate::lang::LangTag;
@@ -8,8 +11,12 @@ use crate::marker::{self, MarkerError};
 
 /// Below this many letters an unchanged block may be a name or a figure, not an echo.
 const ECHO_MIN_LETTERS: usize = 20;
+/// Below this many characters a block's length says little about its translation.
+const RATIO_MIN_CHARS: usize = 80;
+/// A translation this many times shorter or longer than expected was not translated.
+const RATIO_BOUND: f64 = 3.0;
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Problem {
     #[error(transparent)]
     Markers(#[from] MarkerError),
@@ -19,17 +26,80 @@ pub enum Problem {
     EmptyBlock(usize),
     #[error("block {0} of the answer is the source text, untranslated")]
     Echo(usize),
-    #[error("block {block} of the answer lacks the number {number}")]
-    MissingNumber { block: usize, number: String },
-    #[error("the answer is in {found}, not {expected}")]
-    WrongLanguage { expected: String, found: String },
     #[error("the summary is empty")]
     EmptySummary,
     #[error("the summary still holds block markers")]
     MarkersInSummary,
+    #[error("block {block} of the answer lacks the number {number}")]
+    MissingNumber { block: usize, number: String },
+    #[error("the answer is in {found}, not {expected}")]
+    WrongLanguage { expected: String, found: String },
+    #[error("block {block} of the answer is {ratio:.1} times the expected length")]
+    LengthRatio { block: usize, ratio: f64 },
     #[error("the summary has the number {0}, which the article does not")]
     Ungrounded(String),
 }
+
+/// What to do when a content check fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Ask the same backend again (then the next one, after the attempts).
+    Retry,
+    /// Move to the next backend of the route at once.
+    Next,
+    /// Use the answer, with a warning in the output.
+    Warn,
+}
+
+/// The action for each content check (config `[validation]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub language: Action,
+    pub numbers: Action,
+    pub length_ratio: Action,
+    pub grounding: Action,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            language: Action::Retry,
+            numbers: Action::Retry,
+            length_ratio: Action::Warn,
+            grounding: Action::Retry,
+        }
+    }
+}
+
+impl Policy {
+    /// The action a problem calls for: structural problems always retry.
+    pub fn action(&self, problem: &Problem) -> Action {
+        match problem {
+            Problem::WrongLanguage { .. } => self.language,
+            Problem::MissingNumber { .. } => self.numbers,
+            Problem::LengthRatio { .. } => self.length_ratio,
+            Problem::Ungrounded(_) => self.grounding,
+            _ => Action::Retry,
+        }
+    }
+
+    /// The strongest action among `problems` (next, then retry, then warn) and its cause.
+    pub fn verdict<'p>(&self, problems: &'p [Problem]) -> Option<(Action, &'p Problem)> {
+        let rank = |a: Action| match a {
+            Action::Next => 2,
+            Action::Retry => 1,
+            Action::Warn => 0,
+        };
+        problems
+            .iter()
+            .map(|p| (self.action(p), p))
+            .max_by_key(|(a, _)| rank(*a))
+    }
+}
+
+/// An answer read back, with the content problems found in it.
+pub type Checked<T> = Result<(T, Vec<Problem>), Problem>;
 
 /// Checks a translation answer for `pieces` and returns one text per piece.
 pub fn translation(
@@ -37,7 +107,7 @@ pub fn translation(
     answer: &str,
     source: &LangTag,
     target: &LangTag,
-) -> Result<Vec<String>, Problem> {
+) -> Checked<Vec<String>> {
     let blocks = marker::decode(answer)?;
     if blocks.len() != pieces.len() {
         return Err(Problem::BlockCount {
@@ -45,6 +115,8 @@ pub fn translation(
             got: blocks.len(),
         });
     }
+    let mut problems = Vec::new();
+    let expected_ratio = target.language().expansion() / source.language().expansion();
     for (i, (out, src)) in blocks.iter().zip(pieces).enumerate() {
         if out.trim().is_empty() {
             return Err(Problem::EmptyBlock(i + 1));
@@ -53,18 +125,28 @@ pub fn translation(
             return Err(Problem::Echo(i + 1));
         }
         if let Some(number) = missing_number(src, out) {
-            return Err(Problem::MissingNumber {
+            problems.push(Problem::MissingNumber {
                 block: i + 1,
                 number,
             });
         }
+        let src_chars = src.chars().count();
+        if src_chars >= RATIO_MIN_CHARS {
+            let ratio = out.chars().count() as f64 / (src_chars as f64 * expected_ratio);
+            if !(1.0 / RATIO_BOUND..=RATIO_BOUND).contains(&ratio) {
+                problems.push(Problem::LengthRatio {
+                    block: i + 1,
+                    ratio,
+                });
+            }
+        }
     }
-    in_language(&blocks.join("\n"), target)?;
-    Ok(blocks)
+    problems.extend(in_language(&blocks.join("\n"), target));
+    Ok((blocks, problems))
 }
 
 /// Checks a summary answer against the whole source text it summarizes.
-pub fn summary(answer: &str, source: &str, target: &LangTag) -> Result<String, Problem> {
+pub fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<String> {
     let text = answer.trim();
     if text.is_empty() {
         return Err(Problem::EmptySummary);
@@ -72,23 +154,24 @@ pub fn summary(answer: &str, source: &str, target: &LangTag) -> Result<String, P
     if text.contains("<<<") {
         return Err(Problem::MarkersInSummary);
     }
-    if let Some(number) = missing_number(text, source) {
-        return Err(Problem::Ungrounded(number));
-    }
-    in_language(text, target)?;
-    Ok(text.to_string())
+    let mut problems: Vec<Problem> = missing_number(text, source)
+        .map(Problem::Ungrounded)
+        .into_iter()
+        .collect();
+    problems.extend(in_language(text, target));
+    Ok((text.to_string(), problems))
 }
 
 /// The detector, where it knows the language and the text is long enough, must agree.
-fn in_language(text: &str, target: &LangTag) -> Result<(), Problem> {
+fn in_language(text: &str, target: &LangTag) -> Option<Problem> {
     match detect::detect(text) {
         Some(found) if detect::can_detect(target) && found.primary() != target.primary() => {
-            Err(Problem::WrongLanguage {
+            Some(Problem::WrongLanguage {
                 expected: target.to_string(),
                 found: found.to_string(),
             })
         }
-        _ => Ok(()),
+        _ => None,
     }
 }
 
@@ -125,61 +208,105 @@ fn missing_number(source: &str, out: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn check(pieces: &[&str], answer: &str, expect: Result<usize, Problem>) {
+    /// `Ok(problems)` or the structural error.
+    fn check(pieces: &[&str], answer: &str, expect: Result<Vec<Problem>, Problem>) {
         let en = LangTag::parse("en").unwrap();
         let pt = LangTag::parse("pt-BR").unwrap();
-        let got = translation(pieces, answer, &en, &pt).map(|b| b.len());
+        let got = translation(pieces, answer, &en, &pt).map(|(_, problems)| problems);
         assert_eq!(got, expect, "{answer:?}");
     }
 
+    const SRC: [&str; 2] = [
+        "Prices rose 2.5% to 1,200 dollars in 2024.",
+        "The council met on Tuesday evening.",
+    ];
+    const GOOD: &str = "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024.\n<<<2>>>\nA câmara reuniu-se na terça-feira à noite.\n<<<end>>>";
+
     #[test]
-    fn accepts_good_answers_and_names_each_fault() {
-        let src = [
-            "Prices rose 2.5% to 1,200 dollars in 2024.",
-            "The council met on Tuesday evening.",
-        ];
-        let good = "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024.\n<<<2>>>\nA câmara reuniu-se na terça-feira à noite.\n<<<end>>>";
-        check(&src, good, Ok(2));
+    fn structural_faults_make_an_answer_unusable() {
+        check(&SRC, GOOD, Ok(vec![]));
+        let merged = "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024. A câmara reuniu-se.\n<<<end>>>";
         check(
-            &src,
-            "<<<1>>>\nOs preços subiram 2,5% para 1.200 dólares em 2024. A câmara reuniu-se.\n<<<end>>>",
+            &SRC,
+            merged,
             Err(Problem::BlockCount {
                 expected: 2,
                 got: 1,
             }),
         );
         check(
-            &src,
-            &good.replace("A câmara reuniu-se na terça-feira à noite.", " "),
+            &SRC,
+            &GOOD.replace("A câmara reuniu-se na terça-feira à noite.", " "),
             Err(Problem::EmptyBlock(2)),
         );
         check(
-            &src,
-            &good.replace("A câmara reuniu-se na terça-feira à noite.", src[1]),
+            &SRC,
+            &GOOD.replace("A câmara reuniu-se na terça-feira à noite.", SRC[1]),
             Err(Problem::Echo(2)),
         );
         check(
-            &src,
-            &good.replace("2024", "2023"),
-            Err(Problem::MissingNumber {
+            &SRC,
+            &format!("Claro! {GOOD}"),
+            Err(Problem::Markers(MarkerError::Preamble)),
+        );
+    }
+
+    #[test]
+    fn content_problems_are_listed() {
+        check(
+            &SRC,
+            &GOOD.replace("2024", "2023"),
+            Ok(vec![Problem::MissingNumber {
                 block: 1,
                 number: "2024".into(),
-            }),
-        );
-        check(
-            &src,
-            &format!("Claro! {good}"),
-            Err(Problem::Markers(MarkerError::Preamble)),
+            }]),
         );
         let russian = "<<<1>>>\nЦены выросли на 2,5% до 1.200 долларов в 2024 году.\n<<<2>>>\nСовет собрался во вторник вечером.\n<<<end>>>";
         check(
-            &src,
+            &SRC,
             russian,
-            Err(Problem::WrongLanguage {
+            Ok(vec![Problem::WrongLanguage {
                 expected: "pt-BR".into(),
                 found: "ru".into(),
-            }),
+            }]),
         );
+        let long =
+            "The council met on Tuesday evening to discuss the budget for the next five years.";
+        let answer = "<<<1>>>\nA câmara reuniu-se.\n<<<end>>>";
+        let en = LangTag::parse("en").unwrap();
+        let pt = LangTag::parse("pt").unwrap();
+        let (_, problems) = translation(&[long], answer, &en, &pt).unwrap();
+        assert!(
+            matches!(problems[..], [Problem::LengthRatio { block: 1, ratio }] if ratio < 0.34),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn policy_picks_the_strongest_action() {
+        let policy = Policy {
+            numbers: Action::Warn,
+            language: Action::Next,
+            ..Policy::default()
+        };
+        let number = Problem::MissingNumber {
+            block: 1,
+            number: "7".into(),
+        };
+        let lang = Problem::WrongLanguage {
+            expected: "pt".into(),
+            found: "en".into(),
+        };
+        assert_eq!(
+            policy.verdict(std::slice::from_ref(&number)),
+            Some((Action::Warn, &number))
+        );
+        assert_eq!(
+            policy.verdict(&[number.clone(), lang.clone()]),
+            Some((Action::Next, &lang))
+        );
+        assert_eq!(policy.verdict(&[]), None);
+        assert_eq!(policy.action(&Problem::EmptyBlock(1)), Action::Retry);
     }
 
     #[test]
@@ -188,22 +315,17 @@ mod tests {
         let source = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
         let good = "A chuva fechou 12 estradas e 3 escolas na segunda-feira no norte do país.";
         assert_eq!(
-            summary(&format!(" {good}\n"), source, &pt).as_deref(),
-            Ok(good)
+            summary(&format!(" {good}\n"), source, &pt),
+            Ok((good.to_string(), vec![]))
         );
         assert_eq!(summary("  ", source, &pt), Err(Problem::EmptySummary));
-        assert_eq!(
-            summary(&good.replace("12", "15"), source, &pt),
-            Err(Problem::Ungrounded("15".into()))
-        );
         assert_eq!(
             summary(&format!("<<<1>>>\n{good}"), source, &pt),
             Err(Problem::MarkersInSummary)
         );
-        let english = "Rain closed 12 roads and 3 schools on Monday in the north of the country.";
-        assert!(matches!(
-            summary(english, source, &pt),
-            Err(Problem::WrongLanguage { .. })
-        ));
+        let (_, problems) = summary(&good.replace("12", "15"), source, &pt).unwrap();
+        assert_eq!(problems, vec![Problem::Ungrounded("15".into())]);
+        let (_, problems) = summary(source, source, &pt).unwrap();
+        assert!(matches!(problems[..], [Problem::WrongLanguage { .. }]));
     }
 }

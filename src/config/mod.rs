@@ -13,6 +13,7 @@ use crate::chunk::Budget;
 use crate::lang::LangTag;
 use crate::mock::MockOptions;
 use crate::secret::Secret;
+use crate::validate::Policy;
 
 pub const DEFAULT_PATH: &str = "config/lingo.toml";
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub source: PathBuf,
     pub backends: Vec<BackendConfig>,
     pub routes: Vec<Route>,
+    /// What a failed content check of an answer leads to.
+    pub validation: Policy,
 }
 
 /// Where a backend's requests go.

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::mock::MockOptions;
+use crate::validate::Action;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -12,6 +13,17 @@ pub struct RawConfig {
     pub backends: Vec<RawBackend>,
     #[serde(default)]
     pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub validation: RawValidation,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawValidation {
+    pub language: Option<Action>,
+    pub numbers: Option<Action>,
+    pub length_ratio: Option<Action>,
+    pub grounding: Option<Action>,
 }
 
 #[derive(Debug, Deserialize)]

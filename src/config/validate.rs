@@ -11,6 +11,7 @@ use super::{
 use crate::chunk::Budget;
 use crate::lang::LangTag;
 use crate::secret::Secret;
+use crate::validate::Policy;
 
 const DEFAULT_CHUNK_CHARS: usize = 2000;
 const MIN_CHUNK: usize = 16;
@@ -101,10 +102,19 @@ pub(super) fn validate(
         .enumerate()
         .map(|(i, r)| route(&ctx, &format!("routes[{i}]"), r, &backends))
         .collect::<Result<_, _>>()?;
+    let defaults = Policy::default();
+    let v = raw.validation;
+    let validation = Policy {
+        language: v.language.unwrap_or(defaults.language),
+        numbers: v.numbers.unwrap_or(defaults.numbers),
+        length_ratio: v.length_ratio.unwrap_or(defaults.length_ratio),
+        grounding: v.grounding.unwrap_or(defaults.grounding),
+    };
     Ok(Config {
         source: path.to_path_buf(),
         backends,
         routes,
+        validation,
     })
 }
 

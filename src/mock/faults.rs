@@ -14,6 +14,7 @@ pub enum Fault {
     Merge,
     Truncate,
     Overlong,
+    DropNumber,
 }
 
 pub fn draw(o: &MockOptions) -> Option<Fault> {
@@ -27,6 +28,7 @@ pub fn draw(o: &MockOptions) -> Option<Fault> {
         (Fault::Merge, o.merge_rate),
         (Fault::Truncate, o.truncate_rate),
         (Fault::Overlong, o.overlong_rate),
+        (Fault::DropNumber, o.drop_number_rate),
     ]
     .into_iter()
     .find(|(_, share)| *share > 0.0 && fastrand::f64() < *share)

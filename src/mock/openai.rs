@@ -62,15 +62,27 @@ struct Message {
     content: String,
 }
 
-/// Each source "translated" behind its marker; with `merge`, the first two as one block.
-fn translate(sources: &[&str], from: &str, to: &str, merge: bool) -> Option<String> {
+/// Each source "translated" behind its marker; a merge fault joins the first two blocks,
+/// a drop-number fault loses the first number of the answer.
+fn translate(sources: &[&str], from: &str, to: &str, fault: Option<Fault>) -> Option<String> {
     let mut texts = sources
         .iter()
         .map(|s| phrases::render(s, from, to))
         .collect::<Option<Vec<String>>>()?;
-    if merge && texts.len() >= 2 {
+    if fault == Some(Fault::Merge) && texts.len() >= 2 {
         let second = texts.remove(1);
         texts[0] = format!("{} {second}", texts[0]);
+    }
+    if fault == Some(Fault::DropNumber)
+        && let Some(text) = texts
+            .iter_mut()
+            .find(|t| t.chars().any(|c| c.is_ascii_digit()))
+    {
+        let start = text.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+        let end = text[start..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(text.len(), |n| start + n);
+        text.replace_range(start..end, "");
     }
     Some(marker::encode(texts.iter().map(String::as_str)))
 }
@@ -191,7 +203,7 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
             });
         phrases::summary(&sources, written, length, fault == Some(Fault::Overlong))
     } else {
-        translate(&sources, source, written, fault == Some(Fault::Merge))
+        translate(&sources, source, written, fault)
     };
     let Some(mut content) = written else {
         let known = phrases::languages().join(", ");

@@ -42,6 +42,9 @@ pub struct MockOptions {
     /// Share of requests cut short with `finish_reason: "length"`.
     #[arg(long, default_value_t = 0.0)]
     pub truncate_rate: f64,
+    /// Share of translations that lose one number of the source.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_number_rate: f64,
     /// Share of summaries written half again longer than the length asked for.
     #[arg(long, default_value_t = 0.0)]
     pub overlong_rate: f64,
@@ -66,6 +69,7 @@ impl Default for MockOptions {
             wrong_lang_rate: 0.0,
             merge_rate: 0.0,
             truncate_rate: 0.0,
+            drop_number_rate: 0.0,
             overlong_rate: 0.0,
             api_key: None,
         }
@@ -84,6 +88,7 @@ impl MockOptions {
             ("wrong_lang_rate", self.wrong_lang_rate),
             ("merge_rate", self.merge_rate),
             ("truncate_rate", self.truncate_rate),
+            ("drop_number_rate", self.drop_number_rate),
             ("overlong_rate", self.overlong_rate),
         ];
         for (name, v) in shares {

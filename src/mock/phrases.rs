@@ -3,12 +3,11 @@
 //! language, and carrying every number of the source so that number checks can pass.
 //! Summaries carry only numbers of the source, and keep to the length asked for.
 
+use crate::lang::LangTag;
 use crate::length::Contract;
 
 struct Bank {
     code: &'static str,
-    /// Length of a text in this language relative to the same text in English.
-    expansion: f64,
     joiner: &'static str,
     plain: &'static [&'static str],
     /// Sentences with a `{n}` slot for a number.
@@ -18,7 +17,6 @@ struct Bank {
 static BANKS: &[Bank] = &[
     Bank {
         code: "en",
-        expansion: 1.0,
         joiner: " ",
         plain: &[
             "The city council met on Tuesday to discuss the new budget.",
@@ -39,7 +37,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "pt",
-        expansion: 1.15,
         joiner: " ",
         plain: &[
             "A câmara municipal reuniu-se na terça-feira para discutir o novo orçamento.",
@@ -60,7 +57,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "ru",
-        expansion: 1.1,
         joiner: " ",
         plain: &[
             "Городской совет собрался во вторник, чтобы обсудить новый бюджет.",
@@ -81,7 +77,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "hi",
-        expansion: 1.05,
         joiner: " ",
         plain: &[
             "नगर परिषद ने नए बजट पर चर्चा के लिए मंगलवार को बैठक की।",
@@ -102,7 +97,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "zh",
-        expansion: 0.35,
         joiner: "",
         plain: &[
             "市议会周二召开会议，讨论新的预算方案。",
@@ -123,7 +117,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "af",
-        expansion: 1.05,
         joiner: " ",
         plain: &[
             "Die stadsraad het Dinsdag vergader om die nuwe begroting te bespreek.",
@@ -144,7 +137,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "zu",
-        expansion: 1.2,
         joiner: " ",
         plain: &[
             "Umkhandlu wedolobha uhlangane ngoLwesibili ukuxoxa ngesabelomali esisha.",
@@ -165,7 +157,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "es",
-        expansion: 1.15,
         joiner: " ",
         plain: &[
             "El ayuntamiento se reunió el martes para debatir el nuevo presupuesto.",
@@ -186,7 +177,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "fr",
-        expansion: 1.15,
         joiner: " ",
         plain: &[
             "Le conseil municipal s'est réuni mardi pour discuter du nouveau budget.",
@@ -207,7 +197,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "de",
-        expansion: 1.2,
         joiner: " ",
         plain: &[
             "Der Stadtrat kam am Dienstag zusammen, um über den neuen Haushalt zu beraten.",
@@ -228,7 +217,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "ar",
-        expansion: 0.95,
         joiner: " ",
         plain: &[
             "اجتمع مجلس المدينة يوم الثلاثاء لمناقشة الميزانية الجديدة.",
@@ -249,7 +237,6 @@ static BANKS: &[Bank] = &[
     },
     Bank {
         code: "ja",
-        expansion: 0.5,
         joiner: "",
         plain: &[
             "市議会は火曜日に会合を開き、新しい予算について話し合った。",
@@ -317,8 +304,8 @@ pub fn numbers(text: &str) -> Vec<String> {
 /// Writes `source` (in language `from`) "in" language `to`: `None` when `to` has no bank.
 pub fn render(source: &str, from: &str, to: &str) -> Option<String> {
     let target = bank(to)?;
-    let source_expansion = bank(from).map_or(1.0, |b| b.expansion);
-    let wanted = (source.chars().count() as f64 * target.expansion / source_expansion) as usize;
+    let expansion = |code: &str| LangTag::parse(code).map_or(1.0, |t| t.language().expansion());
+    let wanted = (source.chars().count() as f64 * expansion(to) / expansion(from)) as usize;
     let seed = fnv1a(&[source, to]) as usize;
     let mut sentences: Vec<String> = Vec::new();
     let mut length = 0;

@@ -3,7 +3,7 @@
 //! backend; as a last resort each block goes alone. A chunk that fails all of that fails
 //! the run.
 
-use super::{ChunkDone, Ledger, RunError, Warning, off_runtime};
+use super::{ChunkDone, Judged, Ledger, RunError, Warning, judge, off_runtime};
 use crate::backend::{BackendError, BackendRequest};
 use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
@@ -122,11 +122,18 @@ impl Walk<'_> {
             match dispatcher.call(&request).await {
                 Ok(response) => {
                     ledger.usage.push((name.to_string(), response.usage));
-                    match check_off_the_runtime(pieces, response.text, source, target).await {
-                        Ok(texts) => return Ok(texts),
-                        Err(problem) => {
-                            last = format!("{name}: answer rejected: {problem}");
+                    let checked =
+                        check_off_the_runtime(pieces, response.text, source, target).await;
+                    let warn = |m| ledger.warnings.push(warning(m));
+                    match judge(self.gw.policy(), name, checked, warn) {
+                        Judged::Use(texts) => return Ok(texts),
+                        Judged::Again(why) => {
+                            last = why;
                             ledger.warnings.push(warning(last.clone()));
+                        }
+                        Judged::Next(why) => {
+                            ledger.warnings.push(warning(why.clone()));
+                            return Err(why);
                         }
                     }
                 }
@@ -152,7 +159,7 @@ async fn check_off_the_runtime(
     answer: String,
     source: &LangTag,
     target: &LangTag,
-) -> Result<Vec<String>, validate::Problem> {
+) -> validate::Checked<Vec<String>> {
     let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
     let (source, target) = (source.clone(), target.clone());
     off_runtime(move || {

@@ -21,6 +21,7 @@ use crate::gateway::{Gateway, RoutedBackend};
 use crate::lang::LangTag;
 use crate::length::LengthSpec;
 use crate::prompts::PromptError;
+use crate::validate::{Action, Checked, Policy, Problem};
 
 pub use summarize::{Fit, Method, Summary};
 
@@ -212,6 +213,41 @@ pub async fn run(
         out.summaries.push(summary);
     }
     Ok(out)
+}
+
+/// What a checked answer comes to under the gateway's validation policy.
+enum Judged<T> {
+    Use(T),
+    /// Ask the same backend again.
+    Again(String),
+    /// Give up on this backend.
+    Next(String),
+}
+
+/// Applies `policy` to an answer from backend `name`; problems it lets pass become warnings.
+fn judge<T>(
+    policy: &Policy,
+    name: &str,
+    checked: Checked<T>,
+    mut warn: impl FnMut(String),
+) -> Judged<T> {
+    let rejected = |problem: &Problem| format!("{name}: answer rejected: {problem}");
+    match checked {
+        Err(problem) => Judged::Again(rejected(&problem)),
+        Ok((value, problems)) => match policy.verdict(&problems) {
+            None => Judged::Use(value),
+            Some((Action::Warn, _)) => {
+                for problem in &problems {
+                    warn(format!("{name}: kept despite: {problem}"));
+                }
+                Judged::Use(value)
+            }
+            Some((Action::Retry, problem)) => Judged::Again(rejected(problem)),
+            Some((Action::Next, problem)) => {
+                Judged::Next(format!("{}; moving on", rejected(problem)))
+            }
+        },
+    }
 }
 
 /// Runs CPU-heavy checks (language identification takes milliseconds per answer) on the

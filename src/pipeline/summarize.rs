@@ -10,7 +10,7 @@
 use futures::future::join_all;
 use serde::Serialize;
 
-use super::{Ledger, RunError, Warning, attempts, off_runtime, translation_route};
+use super::{Judged, Ledger, RunError, Warning, attempts, judge, off_runtime, translation_route};
 use crate::article::{Article, BlockKind};
 use crate::backend::{BackendError, BackendRequest};
 use crate::chunk::{self, Budget, Chunk, Piece};
@@ -289,9 +289,16 @@ impl Llm<'_> {
                     let grounds = grounds.clone();
                     let checked =
                         off_runtime(move || validate::summary(&text, &grounds, &target)).await;
-                    match checked {
-                        Ok(text) => return Ok(text),
-                        Err(problem) => last = format!("{name}: summary rejected: {problem}"),
+                    let warn = |m| ledger.warnings.push(warning(self.target, name, m));
+                    match judge(self.gw.policy(), name, checked, warn) {
+                        Judged::Use(text) => return Ok(text),
+                        Judged::Again(why) => last = why,
+                        Judged::Next(why) => {
+                            ledger
+                                .warnings
+                                .push(warning(self.target, name, why.clone()));
+                            return Err(why);
+                        }
                     }
                 }
                 Err(BackendError::Truncated) => {
