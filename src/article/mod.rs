@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::detect;
 use crate::lang::LangTag;
+use crate::sentences;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,6 +116,16 @@ impl Article {
             blocks,
             set_aside,
         })
+    }
+
+    /// Sentences of the story's body, in order: what an extractive summary picks from
+    /// (headings and the title say too little on their own).
+    pub fn body_sentences(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter(|b| b.kind != BlockKind::Heading && !b.boilerplate)
+            .flat_map(|b| sentences::split(&b.text))
+            .collect()
     }
 
     /// Title and the blocks that tell the story: what summaries draw from.

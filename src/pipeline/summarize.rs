@@ -11,7 +11,7 @@ use futures::future::join_all;
 use serde::Serialize;
 
 use super::{Judged, Ledger, RunError, Warning, attempts, judge, off_runtime, translation_route};
-use crate::article::{Article, BlockKind};
+use crate::article::Article;
 use crate::backend::{BackendError, BackendRequest};
 use crate::chunk::{self, Budget, Chunk, Piece};
 use crate::config::Task;
@@ -21,7 +21,6 @@ use crate::gateway::{Gateway, RoutedBackend};
 use crate::lang::LangTag;
 use crate::length::{Contract, LengthSpec, Unit};
 use crate::prompts::Prompt;
-use crate::sentences;
 use crate::validate;
 
 /// Answers a backend may give for one summary step before the summary moves on.
@@ -130,8 +129,8 @@ fn cut_to(text: String, length: Contract, lang: &LangTag) -> (String, Fit) {
     }
 }
 
-/// Sentences of the story's body (headings and title say too little on their own),
-/// ranked and kept in the article's language, then translated when the target differs.
+/// Sentences of the story's body, ranked and kept in the article's language, then
+/// translated when the target differs.
 async fn extract(
     gw: &Gateway,
     article: &Article,
@@ -141,12 +140,7 @@ async fn extract(
     ledger: &mut Ledger,
 ) -> Summary {
     let source = &article.lang;
-    let sentences: Vec<&str> = article
-        .blocks
-        .iter()
-        .filter(|b| b.kind != BlockKind::Heading && !b.boilerplate)
-        .flat_map(|b| sentences::split(&b.text))
-        .collect();
+    let sentences = article.body_sentences();
     let picked =
         extractive::summarize(&sentences, length.in_unit(Unit::of(source)), joiner(source)).text;
     let mut written_in = source.clone();
