@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::backend::{self, BackendError};
 use crate::chunk::{self, Budget};
-use crate::config::{Config, Endpoint, Task};
+use crate::config::{Config, Endpoint, Strategy, Task};
 use crate::dispatch::Dispatcher;
 use crate::lang::LangTag;
 use crate::mock::MockServer;
@@ -116,6 +116,13 @@ impl Gateway {
 
     pub fn policy(&self) -> &Policy {
         &self.config.validation
+    }
+
+    /// How the summary route for `target` works (direct when no route serves it).
+    pub fn strategy(&self, target: &LangTag) -> Strategy {
+        router::route(&self.config.routes, Task::Summarize, target)
+            .and_then(|r| r.strategy)
+            .unwrap_or_default()
     }
 
     /// The backends serving `task` into `target`, in fallback order; `None` when no route does.

@@ -22,6 +22,7 @@ mod tests {
             task: Task::Translate,
             langs: langs.map(|ls| ls.iter().map(|l| LangTag::parse(l).unwrap()).collect()),
             backends: vec![backend.to_string()],
+            strategy: None,
         }
     }
 

@@ -247,3 +247,32 @@ async fn boilerplate_never_reaches_a_summary() {
     assert!(kept["source"].get("set_aside").is_none());
     assert_faithful(&kept, &["ru"]);
 }
+
+/// A pivot route summarizes once, in the article's language, and translates that summary
+/// into every language: one summary call however many languages.
+#[tokio::test]
+async fn pivot_routes_summarize_once_and_translate() {
+    let server = mock(MockOptions::default()).await;
+    let text = format!(
+        "{}[[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"llm\"]\n\n\
+         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"llm\"]\nstrategy = \"pivot\"\n",
+        backend("llm", &server.openai_url(), ""),
+    );
+    let cfg = write("pivot.toml", text);
+    let doc = summarize("transit-strike.md", "pt-BR,ru,zh", "short", &cfg).await;
+    assert_summaries(&doc, &["pt-BR", "ru", "zh"]);
+    let calls = server.stats().by_target_lang;
+    assert_eq!(
+        calls.get("en"),
+        Some(&1),
+        "one summary, in the article's language: {calls:?}"
+    );
+    for lang in ["pt-BR", "ru", "zh"] {
+        assert_eq!(calls.get(lang), Some(&1), "one translation each: {calls:?}");
+        assert_eq!(doc["results"][lang]["summary"]["lang"], lang);
+    }
+    assert_eq!(
+        doc["usage"]["requests"], 4,
+        "the pivot's cost is counted once"
+    );
+}

@@ -117,6 +117,21 @@ pub struct Route {
     #[serde(serialize_with = "serialize_langs")]
     pub langs: Option<Vec<LangTag>>,
     pub backends: Vec<String>,
+    /// Summary routes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+}
+
+/// How a summary route serves a language other than the article's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Summarize straight into each language.
+    #[default]
+    Direct,
+    /// Summarize once in the article's language, then translate that summary: one LLM
+    /// summary however many languages, at the cost of a translation step.
+    Pivot,
 }
 
 fn serialize_langs<S: serde::Serializer>(

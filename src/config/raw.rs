@@ -69,4 +69,5 @@ pub struct RawRoute {
     pub task: super::Task,
     pub langs: Vec<String>,
     pub backends: Vec<String>,
+    pub strategy: Option<super::Strategy>,
 }

@@ -372,10 +372,21 @@ fn route(
             ));
         }
     }
+    let strategy = match (rr.task, rr.strategy) {
+        (Task::Translate, Some(_)) => {
+            return Err(ctx.err(
+                format!("{key}.strategy"),
+                "strategy applies to summarize routes only: remove it",
+            ));
+        }
+        (Task::Summarize, strategy) => Some(strategy.unwrap_or_default()),
+        (Task::Translate, None) => None,
+    };
     Ok(Route {
         task: rr.task,
         langs,
         backends: rr.backends,
+        strategy,
     })
 }
 
@@ -449,6 +460,15 @@ backends = ["llm"]
                 )
             },
             "backends[0].rate.tokens_per_minute: 10 cannot fit one full chunk",
+        );
+        check(
+            |s| {
+                s.replace(
+                    "backends = [\"llm\"]",
+                    "backends = [\"llm\"]\nstrategy = \"pivot\"",
+                )
+            },
+            "routes[0].strategy: strategy applies to summarize routes only",
         );
         check(
             |s| s.replace("[\"*\"]", "[\"xx\"]"),

@@ -173,8 +173,9 @@ pub async fn run(
             result
         })
     });
+    let pivot = summarize::Pivot::new();
     let summary_jobs = job.summarize.iter().map(|target| async {
-        let result = summarize::summarize(gw, article, target, job.length).await;
+        let result = summarize::summarize(gw, article, target, job.length, &pivot).await;
         step();
         result
     });

@@ -7,14 +7,17 @@
 //!   has them translated through the translation route. Reached after LLMs failed, it is
 //!   degraded mode, and a warning says so.
 
+use std::sync::Mutex;
+
 use futures::future::join_all;
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
 use super::{Judged, Ledger, RunError, Warning, attempts, judge, off_runtime, translation_route};
 use crate::article::Article;
 use crate::backend::{BackendError, BackendRequest};
 use crate::chunk::{self, Budget, Chunk, Piece};
-use crate::config::Task;
+use crate::config::{Strategy, Task};
 use crate::dispatch::Dispatcher;
 use crate::extractive;
 use crate::gateway::{Gateway, RoutedBackend};
@@ -56,7 +59,50 @@ pub struct Summary {
     pub method: Method,
 }
 
+/// The article-language summary that pivot routes share within one run, and its cost,
+/// taken by whichever language records it first so that it is counted once.
+pub(super) type Pivot = OnceCell<(Summary, Mutex<Option<Ledger>>)>;
+
 pub(super) async fn summarize(
+    gw: &Gateway,
+    article: &Article,
+    target: &LangTag,
+    spec: LengthSpec,
+    pivot: &Pivot,
+) -> Result<(Summary, Ledger), RunError> {
+    let source = &article.lang;
+    if gw.strategy(target) != Strategy::Pivot || target.primary() == source.primary() {
+        return direct(gw, article, target, spec).await;
+    }
+    let (base, cost) = pivot
+        .get_or_try_init(|| async {
+            let (summary, ledger) = direct(gw, article, source, spec).await?;
+            Ok::<_, RunError>((summary, Mutex::new(Some(ledger))))
+        })
+        .await?;
+    let mut ledger = cost
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .unwrap_or_default();
+    let (text, written_in) =
+        translated(gw, base.text.clone(), source, target, "pivot", &mut ledger).await;
+    let length = Contract::new(spec, target).in_unit(Unit::of(&written_in));
+    let (text, fit) = cut_to(text, length, &written_in);
+    let fit = if fit == Fit::AsWritten { base.fit } else { fit };
+    let summary = Summary {
+        lang: target.clone(),
+        written_in,
+        text,
+        length,
+        fit,
+        method: base.method,
+    };
+    Ok((summary, ledger))
+}
+
+/// Straight into `target`: each backend of the summary route in turn.
+async fn direct(
     gw: &Gateway,
     article: &Article,
     target: &LangTag,
@@ -143,42 +189,7 @@ async fn extract(
     let sentences = article.body_sentences();
     let picked =
         extractive::summarize(&sentences, length.in_unit(Unit::of(source)), joiner(source)).text;
-    let mut written_in = source.clone();
-    let mut text = picked.clone();
-    if target.primary() != source.primary() {
-        let translated = match translation_route(gw, target) {
-            Ok(route) => {
-                let chunk = Chunk {
-                    id: 0,
-                    pieces: vec![Piece {
-                        unit: 0,
-                        text: picked,
-                    }],
-                };
-                match attempts::translate_chunk(gw, &route, source, target, &chunk).await {
-                    Ok(done) => {
-                        ledger.usage.extend(done.ledger.usage);
-                        ledger.warnings.extend(done.ledger.warnings);
-                        Ok(done.texts.join(joiner(target)))
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        match translated {
-            Ok(t) => {
-                text = t;
-                written_in = target.clone();
-            }
-            Err(why) => {
-                let message = format!(
-                    "the extractive summary stays in {source}: it could not be translated ({why})"
-                );
-                ledger.warnings.push(warning(target, name, message));
-            }
-        }
-    }
+    let (text, written_in) = translated(gw, picked, source, target, name, ledger).await;
     let length_written = length.in_unit(Unit::of(&written_in));
     let (text, fit) = cut_to(text, length_written, &written_in);
     Summary {
@@ -188,6 +199,47 @@ async fn extract(
         length: length_written,
         fit,
         method: Method::Extractive,
+    }
+}
+
+/// `text` in `target` through the translation route, or left in `source` with a warning
+/// when it cannot be; with the language it ends up in.
+async fn translated(
+    gw: &Gateway,
+    text: String,
+    source: &LangTag,
+    target: &LangTag,
+    name: &str,
+    ledger: &mut Ledger,
+) -> (String, LangTag) {
+    if target.primary() == source.primary() {
+        return (text, source.clone());
+    }
+    let attempt = match translation_route(gw, target) {
+        Ok(route) => {
+            let chunk = Chunk {
+                id: 0,
+                pieces: vec![Piece {
+                    unit: 0,
+                    text: text.clone(),
+                }],
+            };
+            attempts::translate_chunk(gw, &route, source, target, &chunk).await
+        }
+        Err(e) => Err(e),
+    };
+    match attempt {
+        Ok(done) => {
+            ledger.usage.extend(done.ledger.usage);
+            ledger.warnings.extend(done.ledger.warnings);
+            (done.texts.join(joiner(target)), target.clone())
+        }
+        Err(why) => {
+            let message =
+                format!("the summary stays in {source}: it could not be translated ({why})");
+            ledger.warnings.push(warning(target, name, message));
+            (text, source.clone())
+        }
     }
 }
 
