@@ -40,6 +40,19 @@ pub enum Problem {
     Ungrounded(String),
 }
 
+impl Problem {
+    /// The block of the answer (from 1) the problem is in, where it is in one.
+    pub fn block(&self) -> Option<usize> {
+        match self {
+            Problem::EmptyBlock(b) | Problem::Echo(b) => Some(*b),
+            Problem::MissingNumber { block, .. } | Problem::LengthRatio { block, .. } => {
+                Some(*block)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What to do when a content check fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

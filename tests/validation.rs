@@ -173,3 +173,51 @@ async fn unknown_validation_keys_and_actions_are_config_errors() {
         assert!(stderr(&out).contains(expect), "{}", stderr(&out));
     }
 }
+
+/// A problem kept by a `warn` action names the source block it concerns.
+#[tokio::test]
+async fn kept_problems_name_their_block() {
+    let faulty = mock(MockOptions {
+        drop_number_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let text = format!(
+        "{}{}\n[validation]\nnumbers = \"warn\"\n",
+        backend("faulty", &faulty.openai_url(), ""),
+        route(&["faulty"])
+    );
+    let cfg = write("block.toml", text);
+    let article = write(
+        "numbers.txt",
+        "Festival closes its doors\n\nThe organisers thanked the volunteers and the city.\n\nThe festival sold 4200 tickets in three days.\n",
+    );
+    let out = lingo(
+        &[
+            "translate",
+            article.to_str().unwrap(),
+            "--to",
+            "pt",
+            "--format",
+            "json",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let doc = json(&out);
+    let warning = &doc["warnings"][0];
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("lacks the number 4200"),
+        "{warning}"
+    );
+    assert_eq!(
+        warning["block"], 1,
+        "source.blocks[1] holds the number: {warning}"
+    );
+    assert_eq!(warning["chunk"], 0);
+}

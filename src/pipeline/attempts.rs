@@ -5,7 +5,7 @@
 
 use super::{ChunkDone, Judged, Ledger, RunError, Warning, judge, off_runtime};
 use crate::backend::{BackendError, BackendRequest};
-use crate::chunk::{self, Budget, Chunk};
+use crate::chunk::{self, Budget, Chunk, Piece};
 use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::Gateway;
@@ -22,8 +22,9 @@ pub(super) async fn translate_chunk(
     source: &LangTag,
     target: &LangTag,
     chunk: &Chunk,
+    first_block: Option<usize>,
 ) -> Result<ChunkDone, RunError> {
-    let pieces: Vec<&str> = chunk.pieces.iter().map(|p| p.text.as_str()).collect();
+    let pieces: Vec<&Piece> = chunk.pieces.iter().collect();
     let mut done = ChunkDone {
         texts: Vec::new(),
         ledger: Ledger::default(),
@@ -34,6 +35,7 @@ pub(super) async fn translate_chunk(
         source,
         target,
         chunk: chunk.id,
+        first_block,
     };
     let failed = |last| RunError::ChunkFailed {
         lang: target.clone(),
@@ -54,6 +56,7 @@ pub(super) async fn translate_chunk(
             done.ledger.warnings.push(Warning {
                 lang: target.to_string(),
                 chunk: Some(chunk.id),
+                block: None,
                 backend: None,
                 message: "no backend translated the chunk whole: translated block by block".into(),
             });
@@ -69,13 +72,16 @@ struct Walk<'a> {
     source: &'a LangTag,
     target: &'a LangTag,
     chunk: usize,
+    /// The unit of the first article block (1 after a title); `None` when the pieces are
+    /// not article blocks.
+    first_block: Option<usize>,
 }
 
 impl Walk<'_> {
     /// Tries `pieces` on each backend of the route in turn; the last problem otherwise.
     async fn along_route(
         &self,
-        pieces: &[&str],
+        pieces: &[&Piece],
         ledger: &mut Ledger,
     ) -> Result<Vec<String>, String> {
         let mut last = String::new();
@@ -92,9 +98,12 @@ impl Walk<'_> {
     async fn on_backend(
         &self,
         dispatcher: &Dispatcher,
-        pieces: &[&str],
+        pieces: &[&Piece],
         ledger: &mut Ledger,
     ) -> Result<Vec<String>, String> {
+        let units: Vec<usize> = pieces.iter().map(|p| p.unit).collect();
+        let pieces: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
+        let pieces = pieces.as_slice();
         let (source, target) = (self.source, self.target);
         let name = dispatcher.name();
         let prompt = self
@@ -111,9 +120,22 @@ impl Walk<'_> {
             max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
             length: None,
         };
+        // The source block of the answer's block `k` (from 1).
+        let block = |k: Option<usize>| {
+            let unit = units.get(k?.checked_sub(1)?)?;
+            unit.checked_sub(self.first_block?)
+        };
+        let warning_at = |k: Option<usize>, message: String| Warning {
+            lang: target.to_string(),
+            chunk: Some(self.chunk),
+            block: block(k),
+            backend: Some(name.to_string()),
+            message,
+        };
         let warning = |message: String| Warning {
             lang: target.to_string(),
             chunk: Some(self.chunk),
+            block: None,
             backend: Some(name.to_string()),
             message,
         };
@@ -124,7 +146,7 @@ impl Walk<'_> {
                     ledger.usage.push((name.to_string(), response.usage));
                     let checked =
                         check_off_the_runtime(pieces, response.text, source, target).await;
-                    let warn = |m| ledger.warnings.push(warning(m));
+                    let warn = |k, m| ledger.warnings.push(warning_at(k, m));
                     match judge(self.gw.policy(), name, checked, warn) {
                         Judged::Use(texts) => return Ok(texts),
                         Judged::Again(why) => {

@@ -38,6 +38,9 @@ pub struct Warning {
     pub lang: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
+    /// The index in `source.blocks` of the block concerned, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     pub message: String,
@@ -168,7 +171,10 @@ pub async fn run(
     on_progress(0, total);
     let chunk_jobs = plans.iter().flat_map(|(target, route, chunks)| {
         chunks.iter().map(|c| async {
-            let result = attempts::translate_chunk(gw, route, &article.lang, target, c).await;
+            let first_block = usize::from(article.title.is_some());
+            let result =
+                attempts::translate_chunk(gw, route, &article.lang, target, c, Some(first_block))
+                    .await;
             step();
             result
         })
@@ -196,6 +202,7 @@ pub async fn run(
             out.warnings.push(Warning {
                 lang: target.to_string(),
                 chunk: None,
+                block: None,
                 backend: None,
                 message: format!("the article is already in {target}: copied unchanged"),
             });
@@ -230,7 +237,7 @@ fn judge<T>(
     policy: &Policy,
     name: &str,
     checked: Checked<T>,
-    mut warn: impl FnMut(String),
+    mut warn: impl FnMut(Option<usize>, String),
 ) -> Judged<T> {
     let rejected = |problem: &Problem| format!("{name}: answer rejected: {problem}");
     match checked {
@@ -239,7 +246,7 @@ fn judge<T>(
             None => Judged::Use(value),
             Some((Action::Warn, _)) => {
                 for problem in &problems {
-                    warn(format!("{name}: kept despite: {problem}"));
+                    warn(problem.block(), format!("{name}: kept despite: {problem}"));
                 }
                 Judged::Use(value)
             }

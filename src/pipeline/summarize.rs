@@ -157,6 +157,7 @@ fn warning(lang: &LangTag, backend: &str, message: impl Into<String>) -> Warning
     Warning {
         lang: lang.to_string(),
         chunk: None,
+        block: None,
         backend: Some(backend.to_string()),
         message: message.into(),
     }
@@ -224,7 +225,7 @@ async fn translated(
                     text: text.clone(),
                 }],
             };
-            attempts::translate_chunk(gw, &route, source, target, &chunk).await
+            attempts::translate_chunk(gw, &route, source, target, &chunk, None).await
         }
         Err(e) => Err(e),
     };
@@ -335,7 +336,7 @@ impl Llm<'_> {
                     let grounds = grounds.clone();
                     let checked =
                         off_runtime(move || validate::summary(&text, &grounds, &target)).await;
-                    let warn = |m| ledger.warnings.push(warning(self.target, name, m));
+                    let warn = |_, m| ledger.warnings.push(warning(self.target, name, m));
                     match judge(self.gw.policy(), name, checked, warn) {
                         Judged::Use(text) => return Ok(text),
                         Judged::Again(why) => last = why,
