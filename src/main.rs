@@ -218,8 +218,21 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
         RunError::ChunkFailed { .. } | RunError::SummaryFailed { .. } => Failure(3, e.into()),
         RunError::Prompt(_) => internal(e),
     })?;
-    println!("{}", output::render(&out, input.format));
-    Ok(())
+    let rendered = output::render(&out, input.format);
+    if !rendered.trim().is_empty() {
+        println!("{rendered}");
+    }
+    match out.failures.as_slice() {
+        [] => Ok(()),
+        [first, rest @ ..] => {
+            let more = if rest.is_empty() {
+                String::new()
+            } else {
+                format!(" (and {} more failures)", rest.len())
+            };
+            Err(Failure(3, anyhow::anyhow!("{}{more}", first.message)))
+        }
+    }
 }
 
 async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Failure> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::article::{Block, BlockKind};
 use crate::length::Unit;
-use crate::pipeline::{Fit, Method, RunOutput, RunUsage, Summary, Translation, Warning};
+use crate::pipeline::{Failure, Fit, Method, RunOutput, RunUsage, Summary, Translation, Warning};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -115,6 +115,8 @@ struct Doc<'a> {
     results: IndexMap<&'a str, LangResult<'a>>,
     usage: &'a RunUsage,
     warnings: &'a [Warning],
+    #[serde(skip_serializing_if = "<[Failure]>::is_empty")]
+    errors: &'a [Failure],
 }
 
 #[derive(Serialize)]
@@ -189,6 +191,7 @@ fn json(out: &RunOutput) -> String {
         results,
         usage: &out.usage,
         warnings: &out.warnings,
+        errors: &out.failures,
     };
     serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))

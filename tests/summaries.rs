@@ -276,3 +276,82 @@ async fn pivot_routes_summarize_once_and_translate() {
         "the pivot's cost is counted once"
     );
 }
+
+/// With every LLM call failing, a translation run with summaries still gives extractive
+/// summaries (left in the article's language, since nothing can translate them), says why
+/// in warnings and errors, and exits 3 for the translations it could not do.
+#[tokio::test]
+async fn every_llm_failing_still_gives_extractive_summaries() {
+    let text = "[[backends]]\nname = \"llm\"\nkind = \"mock\"\nmock = { fail_rate = 1.0 }\nretry = { max = 1, base_ms = 5, max_ms = 10 }\n\n\
+                [[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
+                [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"llm\"]\n\n\
+                [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"llm\", \"extractive\"]\n";
+    let cfg = write("all-fail.toml", text);
+    let article = sample("transit-strike.md");
+    let out = lingo(
+        &[
+            "translate",
+            &article,
+            "--to",
+            "pt-BR,ru",
+            "--summary",
+            "short",
+            "--format",
+            "json",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed on every backend")
+            && stderr(&out).contains("(and 1 more failures)"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the partial result is still printed");
+    for lang in ["pt-BR", "ru"] {
+        let result = &doc["results"][lang];
+        assert!(
+            result.get("translation").is_none(),
+            "{lang}: no translation could be made"
+        );
+        assert_eq!(result["summary"]["method"], "extractive");
+        assert_eq!(
+            result["summary"]["lang"], "en",
+            "{lang}: left in the article's language"
+        );
+        let text = result["summary"]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Bus drivers in Northgate have voted"),
+            "{text}"
+        );
+        assert!(!text.contains("rights reserved"), "{text}");
+    }
+    let errors: Vec<&str> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, vec!["translate", "translate"]);
+    let warnings: Vec<&str> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("degraded mode")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("the summary stays in en")),
+        "{warnings:?}"
+    );
+}

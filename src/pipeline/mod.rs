@@ -8,7 +8,7 @@ mod summarize;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures::future::try_join_all;
+use futures::future::join_all;
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -74,6 +74,15 @@ pub struct RunOutput {
     pub summaries: Vec<Summary>,
     pub usage: RunUsage,
     pub warnings: Vec<Warning>,
+    /// Languages and tasks that no backend could serve; the rest of the run stands.
+    pub failures: Vec<Failure>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    pub lang: String,
+    pub task: Task,
+    pub message: String,
 }
 
 impl RunOutput {
@@ -185,8 +194,8 @@ pub async fn run(
         step();
         result
     });
-    let (chunks_done, summaries_done) =
-        tokio::try_join!(try_join_all(chunk_jobs), try_join_all(summary_jobs))?;
+    // Every language runs to its end: one that fails leaves the others' results standing.
+    let (chunks_done, summaries_done) = tokio::join!(join_all(chunk_jobs), join_all(summary_jobs));
 
     let mut out = RunOutput {
         source: article.clone(),
@@ -194,10 +203,32 @@ pub async fn run(
         summaries: Vec::new(),
         usage: RunUsage::default(),
         warnings: Vec::new(),
+        failures: Vec::new(),
     };
     let mut chunks_done = chunks_done.into_iter();
     for (target, _, chunks) in &plans {
-        let done: Vec<ChunkDone> = chunks_done.by_ref().take(chunks.len()).collect();
+        let results: Vec<Result<ChunkDone, RunError>> =
+            chunks_done.by_ref().take(chunks.len()).collect();
+        let mut done = Vec::with_capacity(results.len());
+        let mut failure = None;
+        for result in results {
+            match result {
+                Ok(d) => done.push(d),
+                Err(e @ RunError::Prompt(_)) => return Err(e),
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        if let Some(e) = failure {
+            for d in done {
+                out.record(d.ledger);
+            }
+            out.failures.push(Failure {
+                lang: target.to_string(),
+                task: Task::Translate,
+                message: e.to_string(),
+            });
+            continue;
+        }
         let units = if *target == &article.lang {
             out.warnings.push(Warning {
                 lang: target.to_string(),
@@ -216,9 +247,19 @@ pub async fn run(
         out.translations
             .push(split_title(article, (*target).clone(), units));
     }
-    for (summary, ledger) in summaries_done {
-        out.record(ledger);
-        out.summaries.push(summary);
+    for (target, result) in job.summarize.iter().zip(summaries_done) {
+        match result {
+            Ok((summary, ledger)) => {
+                out.record(ledger);
+                out.summaries.push(summary);
+            }
+            Err(e @ RunError::Prompt(_)) => return Err(e),
+            Err(e) => out.failures.push(Failure {
+                lang: target.to_string(),
+                task: Task::Summarize,
+                message: e.to_string(),
+            }),
+        }
     }
     Ok(out)
 }
