@@ -91,7 +91,8 @@ async fn hard_failure_falls_back_without_retrying() {
     assert!(!stderr(&out).contains("wrong-key"));
 }
 
-/// When every backend of the route fails, the run fails clearly with exit 3.
+/// When every backend of the route fails, the run fails clearly with exit 3: no gap-filled
+/// translation, an error naming the language.
 #[tokio::test]
 async fn every_backend_failing_exits_3() {
     let broken = mock(MockOptions {
@@ -120,7 +121,13 @@ async fn every_backend_failing_exits_3() {
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(out.stdout.is_empty(), "no partial output on failure");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON even on failure");
+    assert!(
+        doc["results"].get("ru").is_none(),
+        "no translation, not a partial one: {doc}"
+    );
+    assert_eq!(doc["errors"][0]["lang"], "ru");
+    assert_eq!(doc["errors"][0]["task"], "translate");
     assert_eq!(
         broken.stats().requests % 3,
         0,
