@@ -11,6 +11,26 @@ use crate::marker::{self, MarkerError};
 
 /// Below this many letters an unchanged block may be a name or a figure, not an echo.
 const ECHO_MIN_LETTERS: usize = 20;
+/// How models open an answer when they talk about it instead of giving it.
+/// Only phrases no news sentence starts with: "Claro" is a Brazilian telecom company.
+const OPENERS: &[&str] = &[
+    "here is",
+    "here's",
+    "sure,",
+    "certainly,",
+    "summary:",
+    "aqui está o resumo",
+    "resumo:",
+    "aquí está el resumen",
+    "resumen:",
+    "краткое содержание:",
+    "以下是",
+    "总结：",
+    "opsomming:",
+];
+/// ... and how they close one.
+const CLOSERS: &[&str] = &["note:", "word count", "nota:", "примечание:", "注："];
+
 /// Below this many characters a block's length says little about its translation.
 const RATIO_MIN_CHARS: usize = 80;
 /// A translation this many times shorter or longer than expected was not translated.
@@ -30,6 +50,10 @@ pub enum Problem {
     EmptySummary,
     #[error("the summary still holds block markers")]
     MarkersInSummary,
+    #[error("the summary opens with a preamble ({0:?})")]
+    SummaryPreamble(String),
+    #[error("the summary ends with commentary ({0:?})")]
+    SummaryCommentary(String),
     #[error("block {block} of the answer lacks the number {number}")]
     MissingNumber { block: usize, number: String },
     #[error("the answer is in {found}, not {expected}")]
@@ -166,6 +190,18 @@ pub fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<String> 
     }
     if text.contains("<<<") {
         return Err(Problem::MarkersInSummary);
+    }
+    let first = text.lines().next().unwrap_or_default().trim();
+    let opener = first.to_lowercase();
+    if first.ends_with([':', '：']) || OPENERS.iter().any(|o| opener.starts_with(o)) {
+        return Err(Problem::SummaryPreamble(first.chars().take(60).collect()));
+    }
+    let last = text.lines().last().unwrap_or_default().trim();
+    let closer = last.to_lowercase();
+    if text.lines().count() > 1
+        && (last.starts_with('(') || CLOSERS.iter().any(|c| closer.starts_with(c)))
+    {
+        return Err(Problem::SummaryCommentary(last.chars().take(60).collect()));
     }
     let mut problems: Vec<Problem> = missing_number(text, source)
         .map(Problem::Ungrounded)
@@ -338,6 +374,20 @@ mod tests {
         );
         let (_, problems) = summary(&good.replace("12", "15"), source, &pt).unwrap();
         assert_eq!(problems, vec![Problem::Ungrounded("15".into())]);
+        for talk in [
+            "Aqui está o resumo:\nA chuva fechou 12 estradas.",
+            "Sure, here it is. A chuva fechou 12 estradas.",
+        ] {
+            assert!(
+                matches!(summary(talk, source, &pt), Err(Problem::SummaryPreamble(_))),
+                "{talk}"
+            );
+        }
+        let noted = format!("{good}\n(Word count: 14)");
+        assert!(matches!(
+            summary(&noted, source, &pt),
+            Err(Problem::SummaryCommentary(_))
+        ));
         let (_, problems) = summary(source, source, &pt).unwrap();
         assert!(matches!(problems[..], [Problem::WrongLanguage { .. }]));
     }
