@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use lingo::detect;
 use lingo::lang::LangTag;
-use lingo::mock::MockOptions;
+use lingo::mock::{MockOptions, MockServer};
 
 /// Every summary is within its limit in its own unit, in its language, and has no number
 /// the article lacks.
@@ -51,6 +51,23 @@ fn assert_summaries(doc: &serde_json::Value, langs: &[&str]) {
             have.remove(at);
         }
     }
+}
+
+/// Summaries through a backend that always fails, then the extractive one, with a working
+/// translation route: degraded mode.
+fn degraded_config(broken: &MockServer, translator: &MockServer) -> std::path::PathBuf {
+    let text = format!(
+        "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
+         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
+         [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"translator\"]\n",
+        backend(
+            "broken",
+            &broken.openai_url(),
+            "retry = { max = 1, base_ms = 5, max_ms = 10 }"
+        ),
+        backend("translator", &translator.openai_url(), ""),
+    );
+    write("degraded.toml", text)
 }
 
 async fn summarize(
@@ -151,24 +168,15 @@ async fn overlong_summaries_are_shortened_then_cut() {
 /// translation route, within its limit, and a warning says so.
 #[tokio::test]
 async fn degraded_mode_gives_extractive_summaries() {
-    let broken = mock(MockOptions {
-        fail_rate: 1.0,
-        ..MockOptions::default()
-    })
-    .await;
-    let translator = mock(MockOptions::default()).await;
-    let text = format!(
-        "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
-         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
-         [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"translator\"]\n",
-        backend(
-            "broken",
-            &broken.openai_url(),
-            "retry = { max = 1, base_ms = 5, max_ms = 10 }"
-        ),
-        backend("translator", &translator.openai_url(), ""),
+    let (broken, translator) = (
+        mock(MockOptions {
+            fail_rate: 1.0,
+            ..MockOptions::default()
+        })
+        .await,
+        mock(MockOptions::default()).await,
     );
-    let cfg = write("degraded.toml", text);
+    let cfg = degraded_config(&broken, &translator);
     let doc = summarize("reservoir-long.txt", "pt-BR,zh,en", "short", &cfg).await;
     assert_summaries(&doc, &["pt-BR", "zh", "en"]);
     for lang in ["pt-BR", "zh", "en"] {
@@ -193,20 +201,15 @@ async fn degraded_mode_gives_extractive_summaries() {
 /// and never reach a summary, not even an extractive one.
 #[tokio::test]
 async fn boilerplate_never_reaches_a_summary() {
-    let broken = mock(MockOptions {
-        fail_rate: 1.0,
-        ..MockOptions::default()
-    })
-    .await;
-    let translator = mock(MockOptions::default()).await;
-    let text = format!(
-        "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
-         [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
-         [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"translator\"]\n",
-        backend("broken", &broken.openai_url(), "retry = { max = 0 }"),
-        backend("translator", &translator.openai_url(), ""),
+    let (broken, translator) = (
+        mock(MockOptions {
+            fail_rate: 1.0,
+            ..MockOptions::default()
+        })
+        .await,
+        mock(MockOptions::default()).await,
     );
-    let cfg = write("footer.toml", text);
+    let cfg = degraded_config(&broken, &translator);
     let doc = summarize("transit-strike.md", "en", "long", &cfg).await;
     let set_aside: Vec<&str> = doc["source"]["set_aside"]
         .as_array()
