@@ -85,19 +85,21 @@ pub(super) async fn summarize(
         .unwrap_or_else(|p| p.into_inner())
         .take()
         .unwrap_or_default();
-    let (text, written_in) =
-        translated(gw, base.text.clone(), source, target, "pivot", &mut ledger).await;
-    let length = Contract::new(spec, target).in_unit(Unit::of(&written_in));
-    let (text, fit) = cut_to(text, length, &written_in);
-    let fit = if fit == Fit::AsWritten { base.fit } else { fit };
-    let summary = Summary {
-        lang: target.clone(),
-        written_in,
-        text,
-        length,
-        fit,
+    let draft = Draft {
+        text: base.text.clone(),
+        lang: source,
         method: base.method,
+        fit: base.fit,
     };
+    let summary = localize(
+        gw,
+        draft,
+        target,
+        Contract::new(spec, target),
+        "pivot",
+        &mut ledger,
+    )
+    .await;
     Ok((summary, ledger))
 }
 
@@ -190,16 +192,48 @@ async fn extract(
     let sentences = article.body_sentences();
     let picked =
         extractive::summarize(&sentences, length.in_unit(Unit::of(source)), joiner(source)).text;
-    let (text, written_in) = translated(gw, picked, source, target, name, ledger).await;
-    let length_written = length.in_unit(Unit::of(&written_in));
-    let (text, fit) = cut_to(text, length_written, &written_in);
+    let draft = Draft {
+        text: picked,
+        lang: source,
+        method: Method::Extractive,
+        fit: Fit::AsWritten,
+    };
+    localize(gw, draft, target, length, name, ledger).await
+}
+
+/// A summary written in the article's language, before it is made into a target's.
+struct Draft<'a> {
+    text: String,
+    lang: &'a LangTag,
+    method: Method,
+    fit: Fit,
+}
+
+/// `draft` made into `target`'s summary: translated when it can be, then kept within
+/// `length` in the unit of the language it ends up in.
+async fn localize(
+    gw: &Gateway,
+    draft: Draft<'_>,
+    target: &LangTag,
+    length: Contract,
+    name: &str,
+    ledger: &mut Ledger,
+) -> Summary {
+    let (text, written_in) = translated(gw, draft.text, draft.lang, target, name, ledger).await;
+    let length = length.in_unit(Unit::of(&written_in));
+    let (text, fit) = cut_to(text, length, &written_in);
+    let fit = if fit == Fit::AsWritten {
+        draft.fit
+    } else {
+        fit
+    };
     Summary {
         lang: target.clone(),
         written_in,
         text,
-        length: length_written,
+        length,
         fit,
-        method: Method::Extractive,
+        method: draft.method,
     }
 }
 
