@@ -144,24 +144,27 @@ async fn stuff_or_map_reduce_by_size() {
 }
 
 /// A summary over its limit gets one "shorten" request; still over, it is cut at a sentence
-/// boundary, and the output says so.
+/// boundary. The output says which happened.
 #[tokio::test]
-async fn overlong_summaries_are_shortened_then_cut() {
-    let server = mock(MockOptions {
-        overlong_rate: 1.0,
-        ..MockOptions::default()
-    })
-    .await;
-    let cfg = config(&[("llm", &server.openai_url(), "")]);
-    let doc = summarize("pt-feira-livros.txt", "en,zh", "medium", &cfg).await;
-    assert_summaries(&doc, &["en", "zh"]);
-    for lang in ["en", "zh"] {
-        assert_eq!(doc["results"][lang]["summary"]["fit"], "cut", "{lang}");
+async fn overlong_summaries_are_shortened_or_cut() {
+    for (ignore_shorten, fit) in [(false, "shortened"), (true, "cut")] {
+        let server = mock(MockOptions {
+            overlong_rate: 1.0,
+            ignore_shorten,
+            ..MockOptions::default()
+        })
+        .await;
+        let cfg = config(&[("llm", &server.openai_url(), "")]);
+        let doc = summarize("pt-feira-livros.txt", "en,zh", "medium", &cfg).await;
+        assert_summaries(&doc, &["en", "zh"]);
+        for lang in ["en", "zh"] {
+            assert_eq!(doc["results"][lang]["summary"]["fit"], fit, "{lang}");
+        }
+        assert_eq!(
+            doc["usage"]["requests"], 4,
+            "one summary and one shorten request per language"
+        );
     }
-    assert_eq!(
-        doc["usage"]["requests"], 4,
-        "one summary and one shorten request per language"
-    );
 }
 
 /// When every LLM call fails, the summary is extractive, translated through the

@@ -29,6 +29,8 @@ pub struct BackendRequest {
     pub max_output_tokens: u32,
     /// For summaries: the length the answer must keep.
     pub length: Option<Contract>,
+    /// For summaries: this asks to shorten a summary that came back too long.
+    pub shorten: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -136,4 +138,6 @@ pub mod hints {
     pub const TARGET_LANG: &str = "x-lingo-target-lang";
     /// A summary's length contract, e.g. `60 words` or `120 characters`.
     pub const LENGTH: &str = "x-lingo-length";
+    /// `shorten` on the second request for a summary that was too long.
+    pub const STEP: &str = "x-lingo-step";
 }

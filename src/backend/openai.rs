@@ -77,6 +77,9 @@ impl OpenAi {
         if let Some(length) = &req.length {
             builder = builder.header(hints::LENGTH, length.to_string());
         }
+        if req.shorten {
+            builder = builder.header(hints::STEP, "shorten");
+        }
         if let Some(key) = &self.api_key {
             builder = builder.bearer_auth(key.expose());
         }

@@ -201,7 +201,13 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
                 unit: Unit::Words,
                 limit: 60,
             });
-        phrases::summary(&sources, written, length, fault == Some(Fault::Overlong))
+        let shortening = hint(headers, hints::STEP) == Some("shorten");
+        let overlong = if shortening {
+            o.ignore_shorten
+        } else {
+            fault == Some(Fault::Overlong)
+        };
+        phrases::summary(&sources, written, length, overlong)
     } else {
         translate(&sources, source, written, fault)
     };

@@ -48,6 +48,9 @@ pub struct MockOptions {
     /// Share of summaries written half again longer than the length asked for.
     #[arg(long, default_value_t = 0.0)]
     pub overlong_rate: f64,
+    /// Requests to shorten a summary are answered too long again.
+    #[arg(long)]
+    pub ignore_shorten: bool,
     /// Bearer token the mock requires (401 otherwise); any token when unset.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +74,7 @@ impl Default for MockOptions {
             truncate_rate: 0.0,
             drop_number_rate: 0.0,
             overlong_rate: 0.0,
+            ignore_shorten: false,
             api_key: None,
         }
     }

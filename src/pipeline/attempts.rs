@@ -119,6 +119,7 @@ impl Walk<'_> {
             prompt,
             max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
             length: None,
+            shorten: false,
         };
         // The source block of the answer's block `k` (from 1).
         let block = |k: Option<usize>| {

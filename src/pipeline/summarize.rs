@@ -309,7 +309,7 @@ impl Llm<'_> {
                             .prompts()
                             .summarize(from, self.target, &pieces, self.length);
                     let result = match prompt {
-                        Ok(prompt) => self.ask(prompt, &mut own).await,
+                        Ok(prompt) => self.ask(prompt, false, &mut own).await,
                         Err(e) => Err(e.to_string()),
                     };
                     (result, own)
@@ -330,7 +330,7 @@ impl Llm<'_> {
             .prompts()
             .summarize(&from, self.target, &refs, self.length)
             .map_err(|e| e.to_string())?;
-        let text = self.ask(prompt, ledger).await?;
+        let text = self.ask(prompt, false, ledger).await?;
         if self.length.holds(&text) {
             return Ok((text, Fit::AsWritten));
         }
@@ -339,7 +339,7 @@ impl Llm<'_> {
             .prompts()
             .shorten(self.target, &text, self.length)
             .map_err(|e| e.to_string())?;
-        match self.ask(prompt, ledger).await {
+        match self.ask(prompt, true, ledger).await {
             Ok(shorter) if self.length.holds(&shorter) => Ok((shorter, Fit::Shortened)),
             Ok(shorter) => Ok(cut_to(shorter, self.length, self.target)),
             Err(_) => Ok(cut_to(text, self.length, self.target)),
@@ -347,7 +347,12 @@ impl Llm<'_> {
     }
 
     /// Up to [`ANSWER_ATTEMPTS`] answers that pass validation; the last problem otherwise.
-    async fn ask(&self, prompt: Prompt, ledger: &mut Ledger) -> Result<String, String> {
+    async fn ask(
+        &self,
+        prompt: Prompt,
+        shorten: bool,
+        ledger: &mut Ledger,
+    ) -> Result<String, String> {
         let name = self.dispatcher.name();
         let request = BackendRequest {
             task: Task::Summarize,
@@ -359,6 +364,7 @@ impl Llm<'_> {
             } as u32,
             prompt,
             length: Some(self.length),
+            shorten,
         };
         let grounds = self.article.story().join("\n");
         let mut last = String::new();
