@@ -119,13 +119,22 @@ impl Article {
     }
 
     /// Sentences of the story's body, in order: what an extractive summary picks from
-    /// (headings and the title say too little on their own).
+    /// (headings and the title say too little on their own, unless they are all there is).
     pub fn body_sentences(&self) -> Vec<&str> {
-        self.blocks
+        let body: Vec<&str> = self
+            .blocks
             .iter()
             .filter(|b| b.kind != BlockKind::Heading && !b.boilerplate)
             .flat_map(|b| sentences::split(&b.text))
-            .collect()
+            .collect();
+        if body.is_empty() {
+            return self
+                .story()
+                .into_iter()
+                .flat_map(sentences::split)
+                .collect();
+        }
+        body
     }
 
     /// Title and the blocks that tell the story: what summaries draw from.
