@@ -54,8 +54,14 @@ fn assert_summaries(doc: &serde_json::Value, langs: &[&str]) {
 }
 
 /// Summaries through a backend that always fails, then the extractive one, with a working
-/// translation route: degraded mode.
-fn degraded_config(broken: &MockServer, translator: &MockServer) -> std::path::PathBuf {
+/// translation route: degraded mode. The mocks live as long as the caller keeps them.
+async fn degraded() -> (MockServer, MockServer, std::path::PathBuf) {
+    let broken = mock(MockOptions {
+        fail_rate: 1.0,
+        ..MockOptions::default()
+    })
+    .await;
+    let translator = mock(MockOptions::default()).await;
     let text = format!(
         "{}{}[[backends]]\nname = \"extractive\"\nkind = \"extractive\"\n\n\
          [[routes]]\ntask = \"summarize\"\nlangs = [\"*\"]\nbackends = [\"broken\", \"extractive\"]\n\n\
@@ -67,7 +73,8 @@ fn degraded_config(broken: &MockServer, translator: &MockServer) -> std::path::P
         ),
         backend("translator", &translator.openai_url(), ""),
     );
-    write("degraded.toml", text)
+    let cfg = write("degraded.toml", text);
+    (broken, translator, cfg)
 }
 
 async fn summarize(
@@ -171,15 +178,7 @@ async fn overlong_summaries_are_shortened_or_cut() {
 /// translation route, within its limit, and a warning says so.
 #[tokio::test]
 async fn degraded_mode_gives_extractive_summaries() {
-    let (broken, translator) = (
-        mock(MockOptions {
-            fail_rate: 1.0,
-            ..MockOptions::default()
-        })
-        .await,
-        mock(MockOptions::default()).await,
-    );
-    let cfg = degraded_config(&broken, &translator);
+    let (_broken, _translator, cfg) = degraded().await;
     let doc = summarize("reservoir-long.txt", "pt-BR,zh,en", "short", &cfg).await;
     assert_summaries(&doc, &["pt-BR", "zh", "en"]);
     for lang in ["pt-BR", "zh", "en"] {
@@ -204,15 +203,7 @@ async fn degraded_mode_gives_extractive_summaries() {
 /// and never reach a summary, not even an extractive one.
 #[tokio::test]
 async fn boilerplate_never_reaches_a_summary() {
-    let (broken, translator) = (
-        mock(MockOptions {
-            fail_rate: 1.0,
-            ..MockOptions::default()
-        })
-        .await,
-        mock(MockOptions::default()).await,
-    );
-    let cfg = degraded_config(&broken, &translator);
+    let (_broken, _translator, cfg) = degraded().await;
     let doc = summarize("transit-strike.md", "en", "long", &cfg).await;
     let set_aside: Vec<&str> = doc["source"]["set_aside"]
         .as_array()
