@@ -213,13 +213,14 @@ pub fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<String> 
 
 /// The detector, where it knows the language and the text is long enough, must agree.
 fn in_language(text: &str, target: &LangTag) -> Option<Problem> {
+    if !detect::can_detect(target) {
+        return None;
+    }
     match detect::detect(text) {
-        Some(found) if detect::can_detect(target) && found.primary() != target.primary() => {
-            Some(Problem::WrongLanguage {
-                expected: target.to_string(),
-                found: found.to_string(),
-            })
-        }
+        Some(found) if found.primary() != target.primary() => Some(Problem::WrongLanguage {
+            expected: target.to_string(),
+            found: found.to_string(),
+        }),
         _ => None,
     }
 }

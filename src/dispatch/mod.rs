@@ -74,7 +74,11 @@ impl Dispatcher {
             .with_max_times(self.retry.max as usize)
             .with_jitter();
         let longest_wait = Duration::from_millis(self.retry.max_ms);
-        (|| self.attempt(req))
+        // Counted once per call, not once per attempt: the prompt does not change.
+        let estimate = count_tokens(&req.prompt.system)
+            + count_tokens(&req.prompt.user)
+            + req.max_output_tokens as usize;
+        (|| self.attempt(req, estimate))
             .retry(policy)
             .sleep(tokio::time::sleep)
             .when(|e| match e {
@@ -87,15 +91,16 @@ impl Dispatcher {
             .await
     }
 
-    async fn attempt(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
+    async fn attempt(
+        &self,
+        req: &BackendRequest,
+        estimate: usize,
+    ) -> Result<BackendResponse, BackendError> {
         let _slot = self
             .slots
             .acquire()
             .await
             .map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
-        let estimate = count_tokens(&req.prompt.system)
-            + count_tokens(&req.prompt.user)
-            + req.max_output_tokens as usize;
         let ticket = loop {
             self.pause.wait().await;
             self.requests.until_ready().await;

@@ -2,7 +2,7 @@
 //! by status, the most requests that arrived within any one second, and the shortest
 //! silence that followed a 429.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,7 +16,10 @@ pub struct Stats {
 
 #[derive(Default)]
 struct Inner {
-    arrivals: Vec<Instant>,
+    requests: u64,
+    /// Arrivals of the last second only, so a long-running mock keeps bounded memory.
+    last_second: VecDeque<Instant>,
+    busiest_second: u64,
     by_status: BTreeMap<u16, u64>,
     by_target: BTreeMap<String, u64>,
     last_429: Option<Instant>,
@@ -40,7 +43,16 @@ impl Stats {
     pub fn arrived(&self, target: Option<&str>) {
         let now = Instant::now();
         let mut s = self.lock();
-        s.arrivals.push(now);
+        s.requests += 1;
+        while s
+            .last_second
+            .front()
+            .is_some_and(|t| now - *t >= Duration::from_secs(1))
+        {
+            s.last_second.pop_front();
+        }
+        s.last_second.push_back(now);
+        s.busiest_second = s.busiest_second.max(s.last_second.len() as u64);
         if let Some(t) = target {
             *s.by_target.entry(t.to_string()).or_default() += 1;
         }
@@ -61,42 +73,36 @@ impl Stats {
     pub fn snapshot(&self) -> Snapshot {
         let s = self.lock();
         Snapshot {
-            requests: s.arrivals.len() as u64,
+            requests: s.requests,
             by_status: s
                 .by_status
                 .iter()
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
             by_target_lang: s.by_target.clone(),
-            max_requests_in_one_second: max_in_window(&s.arrivals, Duration::from_secs(1)),
+            max_requests_in_one_second: s.busiest_second,
             min_gap_after_429_ms: s.min_gap_after_429.map(|d| d.as_millis() as u64),
         }
     }
-}
-
-/// The most arrivals within any window of `width` (arrivals are in order).
-fn max_in_window(arrivals: &[Instant], width: Duration) -> u64 {
-    let mut best = 0;
-    let mut first = 0;
-    for (last, t) in arrivals.iter().enumerate() {
-        while *t - arrivals[first] >= width {
-            first += 1;
-        }
-        best = best.max(last - first + 1);
-    }
-    best as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn window_counts() {
-        let t0 = Instant::now();
-        let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let arrivals = [at(0), at(100), at(999), at(1000), at(1001), at(2500)];
-        assert_eq!(max_in_window(&arrivals, Duration::from_secs(1)), 4);
-        assert_eq!(max_in_window(&[], Duration::from_secs(1)), 0);
+    #[tokio::test(start_paused = true)]
+    async fn busiest_second_counts() {
+        let stats = Stats::default();
+        for gap_ms in [0, 100, 899, 1, 1, 1500] {
+            tokio::time::advance(Duration::from_millis(gap_ms)).await;
+            stats.arrived(None);
+        }
+        // Arrivals at 0, 100, 999, 1000, 1001 and 2501 ms: 999..1001 plus 100 is 4 in one second.
+        let snapshot = stats.snapshot();
+        assert_eq!(
+            (snapshot.requests, snapshot.max_requests_in_one_second),
+            (6, 4)
+        );
+        assert_eq!(Stats::default().snapshot().max_requests_in_one_second, 0);
     }
 }

@@ -7,7 +7,7 @@
 //!   has them translated through the translation route. Reached after LLMs failed, it is
 //!   degraded mode, and a warning says so.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 use serde::Serialize;
@@ -113,6 +113,7 @@ async fn direct(
     let length = Contract::new(spec, target);
     let mut ledger = Ledger::default();
     let mut last = String::new();
+    let grounds: Arc<str> = article.story().join("\n").into();
     for backend in gw.route(Task::Summarize, target).unwrap_or_default() {
         match backend {
             RoutedBackend::Remote { dispatcher, budget } => {
@@ -123,6 +124,7 @@ async fn direct(
                     article,
                     target,
                     length,
+                    grounds: Arc::clone(&grounds),
                 };
                 match llm.summary(&mut ledger).await {
                     Ok((text, fit)) => {
@@ -286,6 +288,8 @@ struct Llm<'a> {
     article: &'a Article,
     target: &'a LangTag,
     length: Contract,
+    /// The story's text, which every number of a summary must come from; built once.
+    grounds: Arc<str>,
 }
 
 impl Llm<'_> {
@@ -366,14 +370,13 @@ impl Llm<'_> {
             length: Some(self.length),
             shorten,
         };
-        let grounds = self.article.story().join("\n");
         let mut last = String::new();
         for _ in 0..ANSWER_ATTEMPTS {
             match self.dispatcher.call(&request).await {
                 Ok(response) => {
                     ledger.usage.push((name.to_string(), response.usage));
                     let (text, target) = (response.text, self.target.clone());
-                    let grounds = grounds.clone();
+                    let grounds = Arc::clone(&self.grounds);
                     let checked =
                         off_runtime(move || validate::summary(&text, &grounds, &target)).await;
                     let warn = |_, m| ledger.warnings.push(warning(self.target, name, m));
