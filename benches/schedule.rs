@@ -83,6 +83,7 @@ async fn measure(server: &MockServer) {
         translate: vec![LangTag::parse("pt-BR").expect("tag")],
         summarize: Vec::new(),
         length: LengthSpec::Short,
+        glossaries: Vec::new(),
     };
     // Load the tokenizer and the language models before the clock starts.
     chunk::count_tokens("warm up");

@@ -71,7 +71,14 @@ pub struct Chunk {
 
 /// Packs `units` into chunks of at most `budget` each, in order.
 pub fn plan(units: &[&str], budget: Budget) -> Vec<Chunk> {
+    plan_capped(units, budget, usize::MAX)
+}
+
+/// [`plan`] with at most `max_pieces` pieces per chunk, for APIs that cap the texts of
+/// one request (DeepL: 50).
+pub fn plan_capped(units: &[&str], budget: Budget, max_pieces: usize) -> Vec<Chunk> {
     let limit = budget.limit();
+    let max_pieces = max_pieces.max(1);
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut current: Vec<Piece> = Vec::new();
     let mut used = 0;
@@ -90,7 +97,7 @@ pub fn plan(units: &[&str], budget: Budget) -> Vec<Chunk> {
                 .collect()
         };
         for (text, size) in parts {
-            if used + size > limit && !current.is_empty() {
+            if (used + size > limit || current.len() >= max_pieces) && !current.is_empty() {
                 chunks.push(Chunk {
                     id: chunks.len(),
                     pieces: std::mem::take(&mut current),
@@ -158,14 +165,15 @@ mod tests {
 
     proptest! {
         #[test]
-        fn plan_then_reassemble_is_identity(units in prop::collection::vec(unit(), 1..8), max in 10usize..400) {
+        fn plan_then_reassemble_is_identity(units in prop::collection::vec(unit(), 1..8), max in 10usize..400, cap in 1usize..6) {
             let refs: Vec<&str> = units.iter().map(String::as_str).collect();
-            let chunks = plan(&refs, Budget::Chars(max));
+            let chunks = plan_capped(&refs, Budget::Chars(max), cap);
             prop_assert_eq!(reassemble(refs.len(), &chunks), units);
             for (i, chunk) in chunks.iter().enumerate() {
                 prop_assert_eq!(chunk.id, i);
                 let size: usize = chunk.pieces.iter().map(|p| p.text.chars().count()).sum();
                 prop_assert!(size <= max, "chunk {} has {} chars > {}", i, size, max);
+                prop_assert!(chunk.pieces.len() <= cap, "chunk {} has {} pieces > {}", i, chunk.pieces.len(), cap);
             }
         }
     }

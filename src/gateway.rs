@@ -5,13 +5,17 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::backend::{self, BackendError};
+use std::sync::Arc;
+
+use crate::backend::{self, Account, BackendError};
 use crate::chunk::{self, Budget};
 use crate::config::{Config, Endpoint, Strategy, Task};
 use crate::dispatch::Dispatcher;
+use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::mock::MockServer;
 use crate::prompts::{PromptError, Prompts};
+use crate::protect::Rules;
 use crate::router;
 use crate::validate::Policy;
 
@@ -31,6 +35,16 @@ impl RoutedBackend {
         match self {
             RoutedBackend::Remote { dispatcher, .. } => dispatcher.name(),
             RoutedBackend::Extractive { name } => name,
+        }
+    }
+
+    /// Whether this backend serves `target` (machine-translation APIs offer a list).
+    pub fn supports(&self, target: &LangTag) -> bool {
+        match self {
+            RoutedBackend::Remote { dispatcher, .. } => {
+                dispatcher.backend().check_target(target).is_ok()
+            }
+            RoutedBackend::Extractive { .. } => true,
         }
     }
 
@@ -61,6 +75,23 @@ pub enum GatewayError {
     },
     #[error("backend '{name}': {source}")]
     Backend { name: String, source: BackendError },
+    #[error(
+        "backend '{name}': cannot read what the server offers at start ({source}): check base_url, the API key and that the server is up"
+    )]
+    Prepare { name: String, source: BackendError },
+    /// A route names a language one of its backends does not offer.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl GatewayError {
+    /// Whether the config is at fault (exit 2), not a server (exit 3).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            GatewayError::Unsupported { .. } | GatewayError::Prompt(_)
+        )
+    }
 }
 
 impl Gateway {
@@ -72,13 +103,14 @@ impl Gateway {
         let mut mocks = Vec::new();
         let mut backends = Vec::new();
         for cfg in &config.backends {
+            let Some(protocol) = Config::protocol(cfg) else {
+                backends.push(RoutedBackend::Extractive {
+                    name: cfg.name.clone(),
+                });
+                continue;
+            };
             let url = match &cfg.endpoint {
-                Endpoint::Builtin {} => {
-                    backends.push(RoutedBackend::Extractive {
-                        name: cfg.name.clone(),
-                    });
-                    continue;
-                }
+                Endpoint::Builtin {} => continue,
                 Endpoint::Remote { base_url } => base_url.clone(),
                 Endpoint::Mock { mock, .. } => {
                     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
@@ -88,26 +120,95 @@ impl Gateway {
                             name: cfg.name.clone(),
                             source,
                         })?;
-                    let url = server.openai_url();
+                    let url = server.url(protocol);
                     mocks.push(server);
                     url
                 }
             };
-            let client = backend::build(cfg, &url).map_err(|source| GatewayError::Backend {
-                name: cfg.name.clone(),
-                source,
-            })?;
+            let client =
+                backend::build(cfg, protocol, &url).map_err(|source| GatewayError::Backend {
+                    name: cfg.name.clone(),
+                    source,
+                })?;
+            client
+                .prepare()
+                .await
+                .map_err(|source| GatewayError::Prepare {
+                    name: cfg.name.clone(),
+                    source,
+                })?;
             backends.push(RoutedBackend::Remote {
                 budget: cfg.budget,
                 dispatcher: Box::new(Dispatcher::new(cfg, client)),
             });
         }
-        Ok(Gateway {
+        let gateway = Gateway {
             config,
             backends,
             prompts,
             _mocks: mocks,
-        })
+        };
+        gateway.check_route_languages()?;
+        Ok(gateway)
+    }
+
+    /// Every language a route names must be one each of its backends serves.
+    fn check_route_languages(&self) -> Result<(), GatewayError> {
+        for (i, route) in self.config.routes.iter().enumerate() {
+            for lang in route.langs.iter().flatten() {
+                for name in &route.backends {
+                    let Some(RoutedBackend::Remote { dispatcher, .. }) =
+                        self.backends.iter().find(|b| b.name() == name)
+                    else {
+                        continue;
+                    };
+                    if let Err(BackendError::Unsupported { offered, .. }) =
+                        dispatcher.backend().check_target(lang)
+                    {
+                        return Err(GatewayError::Unsupported(format!(
+                            "{}: routes[{i}].langs: backend '{name}' does not translate into {lang}; it offers {offered}: remove {lang} from this route, or the backend from it",
+                            self.config.source.display()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The glossary for `source` into `target`: the config's, with `extra` (a request's
+    /// own entries) laid over it.
+    pub fn glossary(
+        &self,
+        source: &LangTag,
+        target: &LangTag,
+        extra: &[Glossary],
+    ) -> Option<Arc<Glossary>> {
+        let base = self.config.glossaries.for_pair(source, target);
+        let own = extra
+            .iter()
+            .filter(|g| g.source.primary() == source.primary())
+            .find(|g| g.target == *target || g.target.as_str() == target.primary());
+        match (base, own) {
+            (Some(b), Some(o)) => Some(Arc::new(b.overlaid(o))),
+            (None, Some(o)) => Some(Arc::new(o.clone())),
+            (base, None) => base,
+        }
+    }
+
+    pub fn protect(&self) -> &Rules {
+        &self.config.protect
+    }
+
+    /// What each vendor account reports of its consumption (DeepL `/v2/usage`).
+    pub fn accounts(&self) -> Vec<(&str, Account)> {
+        self.backends
+            .iter()
+            .filter_map(|b| {
+                let (d, _) = b.remote()?;
+                Some((d.name(), d.backend().account()?))
+            })
+            .collect()
     }
 
     pub fn prompts(&self) -> &Prompts {
@@ -133,6 +234,7 @@ impl Gateway {
                 .backends
                 .iter()
                 .filter_map(|name| self.backends.iter().find(|b| b.name() == name))
+                .filter(|b| b.supports(target))
                 .collect(),
         )
     }

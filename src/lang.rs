@@ -220,6 +220,16 @@ impl LangTag {
         self.language.code
     }
 
+    /// The region subtag, e.g. `BR` for `pt-BR`.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The script subtag, e.g. `Hant` for `zh-Hant`.
+    pub fn script(&self) -> Option<&str> {
+        self.script.as_deref()
+    }
+
     /// An English name for prompts, e.g. "Portuguese (Brazil)" or "Chinese (Hans script)".
     pub fn display_name(&self) -> String {
         let mut qualifiers = Vec::new();

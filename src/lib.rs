@@ -7,7 +7,8 @@
 //! each answer read back through [`marker`] → [`chunk::assemble`] puts blocks back in order →
 //! [`output`] renders the result.
 //!
-//! Around it: [`config`] (two-phase, strict), [`lang`] and [`detect`] (language tags and
+//! Around it: [`protect`] (placeholders for URLs, code and names) and [`glossary`] (term
+//! lists and their check), [`config`] (two-phase, strict), [`lang`] and [`detect`] (language tags and
 //! identification), [`prompts`] (templates from `prompts/`), [`gateway`] (the running set of
 //! backends) and [`mock`] (the offline backend server used by the default config and tests).
 
@@ -19,6 +20,7 @@ pub mod detect;
 pub mod dispatch;
 pub mod extractive;
 pub mod gateway;
+pub mod glossary;
 pub mod lang;
 pub mod length;
 pub mod marker;
@@ -26,6 +28,7 @@ pub mod mock;
 pub mod output;
 pub mod pipeline;
 pub mod prompts;
+pub mod protect;
 pub mod router;
 pub mod secret;
 pub mod sentences;

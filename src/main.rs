@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lingo::article::{Article, InputFormat};
 use lingo::config::{self, Config};
 use lingo::gateway::Gateway;
+use lingo::glossary::Glossary;
 use lingo::lang::LangTag;
 use lingo::length::LengthSpec;
 use lingo::mock::{self, MockOptions};
@@ -48,7 +49,8 @@ enum Command {
         #[arg(long, value_name = "LENGTH", default_value = "short")]
         length: LengthSpec,
     },
-    /// Run the mock backend server (OpenAI chat completions) with optional faults.
+    /// Run the mock backend server (OpenAI, Anthropic, Ollama, DeepL and LibreTranslate
+    /// protocols, each on its own paths) with optional faults.
     Mock {
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: SocketAddr,
@@ -82,6 +84,10 @@ struct Input {
     /// use them); by default they are set aside and listed in the JSON's `source.set_aside`.
     #[arg(long)]
     keep_boilerplate: bool,
+    /// A glossary for this article: a SOURCE.TARGET.tsv file (e.g. en.pt-BR.tsv), laid
+    /// over the config's glossary for that pair. Repeat for several pairs.
+    #[arg(long, value_name = "FILE")]
+    glossary: Vec<PathBuf>,
     #[arg(long, default_value = config::DEFAULT_PATH)]
     config: PathBuf,
 }
@@ -161,6 +167,13 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
         .context("--from")
         .map_err(usage)?;
     let config = Config::load(&input.config).map_err(usage)?;
+    let glossaries = input
+        .glossary
+        .iter()
+        .map(|path| Glossary::load(path))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--glossary")
+        .map_err(usage)?;
     let file = input.file.as_str();
     let input_format =
         input
@@ -187,14 +200,19 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
                 Vec::new()
             },
             length: summary.unwrap_or(LengthSpec::Short),
+            glossaries,
         },
         Ask::Summarize(length) => Job {
             translate: Vec::new(),
             summarize: targets,
             length,
+            glossaries,
         },
     };
-    let gateway = Gateway::start(config).await.map_err(internal)?;
+    let gateway = Gateway::start(config).await.map_err(|e| {
+        let code = if e.is_config() { 2 } else { 3 };
+        Failure(code, e.into())
+    })?;
 
     let bar = ProgressBar::hidden();
     if std::io::stderr().is_terminal() {
@@ -245,7 +263,8 @@ async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Fail
         .map_err(usage)?;
     let addr = listener.local_addr().map_err(internal)?;
     eprintln!(
-        "lingo mock: OpenAI chat completions at http://{addr}/v1/chat/completions, stats at http://{addr}/_mock/stats"
+        "lingo mock on http://{addr}: OpenAI /v1/chat/completions, Anthropic /v1/messages, \
+         Ollama /api/chat, DeepL /v2/translate, LibreTranslate /translate; stats at /_mock/stats"
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -4,6 +4,7 @@
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
+use crate::glossary::Entry;
 use crate::lang::LangTag;
 use crate::length::Contract;
 use crate::marker;
@@ -22,6 +23,14 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "summarize.user",
     "shorten.system",
 ];
+
+/// The passage just before a chunk: its source and, once done, its translation. Names
+/// and terms stay consistent across chunks when each one sees what came before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Context {
+    pub source: String,
+    pub translation: Option<String>,
+}
 
 /// A chat prompt: instructions, then the article text delimited as data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,17 +80,22 @@ impl Prompts {
         })
     }
 
-    /// The prompt that translates `pieces` (in order) from `source` into `target`.
+    /// The prompt that translates `pieces` (in order) from `source` into `target`, with
+    /// the glossary entries found in them and the passage before them.
     pub fn translate(
         &self,
         source: &LangTag,
         target: &LangTag,
         pieces: &[&str],
+        terms: &[Entry],
+        before: Option<&Context>,
     ) -> Result<Prompt, PromptError> {
         let ctx = context! {
             source_name => source.display_name(),
             target_name => target.display_name(),
             count => pieces.len(),
+            terms => minijinja::Value::from(minijinja::value::Serde(terms)),
+            context => minijinja::Value::from(minijinja::value::Serde(before)),
             data => marker::encode(pieces.iter().copied()),
         };
         self.chat("translate.system", "translate.user", ctx)
@@ -133,10 +147,26 @@ mod tests {
         let p = Prompts::load().unwrap();
         let pt = LangTag::parse("pt-BR").unwrap();
         let en = LangTag::parse("en").unwrap();
-        let prompt = p.translate(&en, &pt, &["One.", "Two."]).unwrap();
+        let prompt = p.translate(&en, &pt, &["One.", "Two."], &[], None).unwrap();
         assert!(prompt.system.contains("into Portuguese (Brazil)"));
         assert!(prompt.system.contains("2 segments"));
+        assert!(!prompt.system.contains("Glossary"));
         assert_eq!(marker::decode(&prompt.user).unwrap(), vec!["One.", "Two."]);
+        let terms = [Entry {
+            source: "dam".into(),
+            target: "represa".into(),
+        }];
+        let before = Context {
+            source: "The Cantareira dam.".into(),
+            translation: Some("A represa Cantareira.".into()),
+        };
+        let prompt = p
+            .translate(&en, &pt, &["The dam."], &terms, Some(&before))
+            .unwrap();
+        assert!(prompt.system.contains("- dam → represa"));
+        assert!(prompt.user.contains("The Cantareira dam."));
+        assert!(prompt.user.contains("A represa Cantareira."));
+        assert_eq!(marker::parse(&prompt.user).segments.len(), 1);
         let length = Contract {
             unit: Unit::Words,
             limit: 60,

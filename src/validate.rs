@@ -5,9 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::Answer;
 use crate::detect;
 use crate::lang::LangTag;
 use crate::marker::{self, MarkerError};
+use crate::protect::{PlaceholderError, without_placeholders};
 
 /// Below this many letters an unchanged block may be a name or a figure, not an echo.
 const ECHO_MIN_LETTERS: usize = 20;
@@ -62,6 +64,14 @@ pub enum Problem {
     LengthRatio { block: usize, ratio: f64 },
     #[error("the summary has the number {0}, which the article does not")]
     Ungrounded(String),
+    #[error("block {block} of the answer lacks the glossary term '{expected}' for '{term}'")]
+    GlossaryMiss {
+        block: usize,
+        term: String,
+        expected: String,
+    },
+    #[error(transparent)]
+    Placeholder(#[from] PlaceholderError),
 }
 
 impl Problem {
@@ -69,9 +79,9 @@ impl Problem {
     pub fn block(&self) -> Option<usize> {
         match self {
             Problem::EmptyBlock(b) | Problem::Echo(b) => Some(*b),
-            Problem::MissingNumber { block, .. } | Problem::LengthRatio { block, .. } => {
-                Some(*block)
-            }
+            Problem::MissingNumber { block, .. }
+            | Problem::LengthRatio { block, .. }
+            | Problem::GlossaryMiss { block, .. } => Some(*block),
             _ => None,
         }
     }
@@ -96,6 +106,8 @@ pub struct Policy {
     pub numbers: Action,
     pub length_ratio: Action,
     pub grounding: Action,
+    /// A glossary term whose target term is missing from the translation.
+    pub glossary: Action,
 }
 
 impl Default for Policy {
@@ -105,6 +117,7 @@ impl Default for Policy {
             numbers: Action::Retry,
             length_ratio: Action::Warn,
             grounding: Action::Retry,
+            glossary: Action::Retry,
         }
     }
 }
@@ -117,6 +130,7 @@ impl Policy {
             Problem::MissingNumber { .. } => self.numbers,
             Problem::LengthRatio { .. } => self.length_ratio,
             Problem::Ungrounded(_) => self.grounding,
+            Problem::GlossaryMiss { .. } => self.glossary,
             _ => Action::Retry,
         }
     }
@@ -141,11 +155,14 @@ pub type Checked<T> = Result<(T, Vec<Problem>), Problem>;
 /// Checks a translation answer for `pieces` and returns one text per piece.
 pub fn translation(
     pieces: &[&str],
-    answer: &str,
+    answer: &Answer,
     source: &LangTag,
     target: &LangTag,
 ) -> Checked<Vec<String>> {
-    let blocks = marker::decode(answer)?;
+    let blocks = match answer {
+        Answer::Marked(text) => marker::decode(text)?,
+        Answer::Pieces(texts) => texts.iter().map(|t| t.trim().to_string()).collect(),
+    };
     if blocks.len() != pieces.len() {
         return Err(Problem::BlockCount {
             expected: pieces.len(),
@@ -242,8 +259,10 @@ fn digit_runs(text: &str) -> Vec<&str> {
 /// The first digit run of `source` that `out` has fewer of. Read backwards, for a summary:
 /// the first number of the summary that the article does not hold.
 fn missing_number(source: &str, out: &str) -> Option<String> {
-    let mut have = digit_runs(out);
-    for run in digit_runs(source) {
+    // Placeholder ids are digits too, and placeholders are checked on their own.
+    let (source, out) = (without_placeholders(source), without_placeholders(out));
+    let mut have = digit_runs(&out);
+    for run in digit_runs(&source) {
         match have.iter().position(|h| *h == run) {
             Some(i) => {
                 have.swap_remove(i);
@@ -262,7 +281,8 @@ mod tests {
     fn check(pieces: &[&str], answer: &str, expect: Result<Vec<Problem>, Problem>) {
         let en = LangTag::parse("en").unwrap();
         let pt = LangTag::parse("pt-BR").unwrap();
-        let got = translation(pieces, answer, &en, &pt).map(|(_, problems)| problems);
+        let answer = Answer::Marked(answer.to_string());
+        let got = translation(pieces, &answer, &en, &pt).map(|(_, problems)| problems);
         assert_eq!(got, expect, "{answer:?}");
     }
 
@@ -325,7 +345,7 @@ mod tests {
         let answer = "<<<1>>>\nA câmara reuniu-se.\n<<<end>>>";
         let en = LangTag::parse("en").unwrap();
         let pt = LangTag::parse("pt").unwrap();
-        let (_, problems) = translation(&[long], answer, &en, &pt).unwrap();
+        let (_, problems) = translation(&[long], &Answer::Marked(answer.into()), &en, &pt).unwrap();
         assert!(
             matches!(problems[..], [Problem::LengthRatio { block: 1, ratio }] if ratio < 0.34),
             "{problems:?}"

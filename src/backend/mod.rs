@@ -1,6 +1,11 @@
 //! The one small trait every wire protocol implements, and the types it speaks. Only
 //! `backend/*` knows reqwest; the rest of lingo sees requests, answers and typed errors.
 
+mod anthropic;
+mod deepl;
+mod http;
+mod libretranslate;
+mod ollama;
 mod openai;
 mod retry_after;
 mod sent;
@@ -11,21 +16,32 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::config::{BackendConfig, Task};
+use crate::config::{BackendConfig, Protocol, Task};
+use crate::glossary::{Entry, Glossary};
 use crate::lang::LangTag;
 use crate::length::Contract;
 use crate::prompts::Prompt;
 
-pub use openai::OpenAi;
+pub use deepl::DeepL;
 pub use sent::SentAt;
 
-/// One call to a backend: a rendered prompt plus the hints lingo sends as headers.
+/// One call to a backend. LLM protocols send the rendered prompt; machine-translation
+/// protocols send `texts` with `context` and their own glossary. Both carry the hints
+/// lingo sends as headers.
 #[derive(Clone, Debug)]
 pub struct BackendRequest {
     pub task: Task,
     pub source: LangTag,
     pub target: LangTag,
     pub prompt: Prompt,
+    /// The pieces to translate, protected spans already placeholders.
+    pub texts: Vec<String>,
+    /// The text just before these pieces, which helps but is not translated.
+    pub context: Option<String>,
+    /// The language pair's whole glossary (DeepL creates it through its API).
+    pub glossary: Option<Arc<Glossary>>,
+    /// The glossary entries that occur in these pieces (sent to LLMs as a hint).
+    pub terms: Vec<Entry>,
     pub max_output_tokens: u32,
     /// For summaries: the length the answer must keep.
     pub length: Option<Contract>,
@@ -33,10 +49,52 @@ pub struct BackendRequest {
     pub shorten: bool,
 }
 
+impl BackendRequest {
+    /// A request with nothing but a prompt: what summaries send.
+    pub fn prompt(task: Task, source: &LangTag, target: &LangTag, prompt: Prompt) -> Self {
+        BackendRequest {
+            task,
+            source: source.clone(),
+            target: target.clone(),
+            prompt,
+            texts: Vec::new(),
+            context: None,
+            glossary: None,
+            terms: Vec::new(),
+            max_output_tokens: 1024,
+            length: None,
+            shorten: false,
+        }
+    }
+
+    /// Characters of the text to translate: what machine-translation APIs bill.
+    pub fn characters(&self) -> usize {
+        self.texts.iter().map(|t| t.chars().count()).sum()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct BackendResponse {
-    pub text: String,
+    pub answer: Answer,
     pub usage: Usage,
+}
+
+/// What came back: one marked-up text from an LLM, or one text per piece from a
+/// machine-translation API.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Marked(String),
+    Pieces(Vec<String>),
+}
+
+impl Answer {
+    /// The answer as one text (a summary's).
+    pub fn into_text(self) -> String {
+        match self {
+            Answer::Marked(text) => text,
+            Answer::Pieces(pieces) => pieces.join("\n"),
+        }
+    }
 }
 
 /// What calls cost, in the units vendors bill.
@@ -45,6 +103,8 @@ pub struct Usage {
     pub requests: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Characters billed by machine-translation APIs.
+    pub characters: u64,
 }
 
 impl std::ops::AddAssign for Usage {
@@ -52,11 +112,39 @@ impl std::ops::AddAssign for Usage {
         self.requests += o.requests;
         self.prompt_tokens += o.prompt_tokens;
         self.completion_tokens += o.completion_tokens;
+        self.characters += o.characters;
     }
+}
+
+/// How a backend takes the work, which decides what the pipeline sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub glossaries: GlossarySupport,
+    /// The most texts one request may carry (DeepL: 50).
+    pub max_texts: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlossarySupport {
+    /// The entries found in a chunk go inside the prompt.
+    Prompt,
+    /// The vendor's own glossary feature.
+    Native,
+    /// None: glossary terms travel as placeholders that come back as the target term.
+    Placeholders,
+}
+
+/// A vendor account's consumption, read from its API (DeepL `/v2/usage`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub character_count: u64,
+    pub character_limit: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum BackendError {
+    #[error("does not translate into {target}; it offers {offered}")]
+    Unsupported { target: String, offered: String },
     #[error("rate limited (429): {message}")]
     RateLimited {
         retry_after: Option<Duration>,
@@ -102,6 +190,7 @@ impl BackendError {
             BackendError::Truncated => "truncated",
             BackendError::Rejected { .. } => "rejected",
             BackendError::QuotaExhausted(_) => "quota_exhausted",
+            BackendError::Unsupported { .. } => "unsupported",
         }
     }
 }
@@ -113,12 +202,45 @@ pub trait Backend: Send + Sync {
         req: &'a BackendRequest,
         sent: &'a SentAt,
     ) -> BoxFuture<'a, Result<BackendResponse, BackendError>>;
+
+    fn profile(&self) -> Profile {
+        Profile {
+            glossaries: GlossarySupport::Prompt,
+            max_texts: None,
+        }
+    }
+
+    /// Learns what the server offers (languages, account usage) before the first call.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Whether the backend translates into `target` (LLMs write any language); the
+    /// error lists what it offers.
+    fn check_target(&self, _target: &LangTag) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// The vendor account's consumption, where the protocol reports it.
+    fn account(&self) -> Option<Account> {
+        None
+    }
 }
 
 /// Builds the client for `cfg`, reaching it at `base_url` (the config's, or the address an
 /// in-process mock got).
-pub fn build(cfg: &BackendConfig, base_url: &str) -> Result<Arc<dyn Backend>, BackendError> {
-    Ok(Arc::new(OpenAi::new(cfg, base_url)?))
+pub fn build(
+    cfg: &BackendConfig,
+    protocol: Protocol,
+    base_url: &str,
+) -> Result<Arc<dyn Backend>, BackendError> {
+    Ok(match protocol {
+        Protocol::Openai => Arc::new(openai::OpenAi::new(cfg, base_url)?),
+        Protocol::Anthropic => Arc::new(anthropic::Anthropic::new(cfg, base_url)?),
+        Protocol::Ollama => Arc::new(ollama::Ollama::new(cfg, base_url)?),
+        Protocol::Deepl => Arc::new(DeepL::new(cfg, base_url)?),
+        Protocol::Libretranslate => Arc::new(libretranslate::LibreTranslate::new(cfg, base_url)?),
+    })
 }
 
 /// Keeps vendor error text short and on one line.
@@ -140,4 +262,29 @@ pub mod hints {
     pub const LENGTH: &str = "x-lingo-length";
     /// `shorten` on the second request for a summary that was too long.
     pub const STEP: &str = "x-lingo-step";
+    /// The glossary entries found in the chunk, form-encoded (`source=target&…`).
+    pub const GLOSSARY: &str = "x-lingo-glossary";
+
+    /// The hints for `req`, as header name and value.
+    pub fn for_request(req: &super::BackendRequest) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            (TASK, req.task.as_str().to_string()),
+            (SOURCE_LANG, req.source.to_string()),
+            (TARGET_LANG, req.target.to_string()),
+        ];
+        if let Some(length) = &req.length {
+            out.push((LENGTH, length.to_string()));
+        }
+        if req.shorten {
+            out.push((STEP, "shorten".to_string()));
+        }
+        if !req.terms.is_empty() {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for e in &req.terms {
+                form.append_pair(&e.source, &e.target);
+            }
+            out.push((GLOSSARY, form.finish()));
+        }
+        out
+    }
 }

@@ -8,39 +8,24 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use reqwest::header;
 use serde::{Deserialize, Serialize};
 
-use super::sent::StampedBody;
-use super::{
-    Backend, BackendError, BackendRequest, BackendResponse, SentAt, Usage, brief, hints,
-    retry_after,
-};
+use super::http::{Http, token_usage};
+use super::{Answer, Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
 use crate::config::BackendConfig;
-use crate::secret::Secret;
 
 pub struct OpenAi {
-    http: reqwest::Client,
+    http: Http,
     url: String,
     model: String,
-    api_key: Option<Secret>,
-    timeout: Duration,
 }
 
 impl OpenAi {
     pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<OpenAi, BackendError> {
-        let timeout = Duration::from_millis(cfg.timeout_ms);
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("lingo/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BackendError::Connection(format!("cannot build an HTTP client: {e}")))?;
         Ok(OpenAi {
-            http,
+            http: Http::new(cfg)?,
             url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
             model: cfg.model.clone(),
-            api_key: cfg.api_key.clone(),
-            timeout,
         })
     }
 
@@ -64,46 +49,12 @@ impl OpenAi {
             temperature: 0.0,
             max_tokens: req.max_output_tokens,
         };
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))?;
-        let mut builder = self
-            .http
-            .post(&self.url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(reqwest::Body::wrap(StampedBody::new(body, sent.clone())))
-            .header(hints::TASK, req.task.as_str())
-            .header(hints::SOURCE_LANG, req.source.as_str())
-            .header(hints::TARGET_LANG, req.target.as_str());
-        if let Some(length) = &req.length {
-            builder = builder.header(hints::LENGTH, length.to_string());
-        }
-        if req.shorten {
-            builder = builder.header(hints::STEP, "shorten");
-        }
-        if let Some(key) = &self.api_key {
+        let mut builder = self.http.post_json(&self.url, &body, req, sent)?;
+        if let Some(key) = &self.http.api_key {
             builder = builder.bearer_auth(key.expose());
         }
-        let response = builder.send().await.map_err(|e| self.transport(e))?;
-        let status = response.status().as_u16();
-        let wait = retry_after::parse(response.headers());
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
-        read_answer(status, wait, &bytes)
-    }
-
-    fn transport(&self, e: reqwest::Error) -> BackendError {
-        if e.is_timeout() {
-            BackendError::Timeout(self.timeout)
-        } else {
-            // Without the URL: it may carry credentials in query strings on some proxies.
-            let e = e.without_url();
-            let mut message = e.to_string();
-            let mut cause = std::error::Error::source(&e);
-            while let Some(c) = cause {
-                message.push_str(&format!(": {c}"));
-                cause = c.source();
-            }
-            BackendError::Connection(brief(&message))
-        }
+        let reply = self.http.send(builder).await?;
+        read_answer(reply.status, reply.retry_after, &reply.body)
     }
 }
 
@@ -161,12 +112,8 @@ fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
         .ok_or_else(|| BackendError::Malformed("the answer has no text content".into()))?;
     let usage = chat.usage.unwrap_or_default();
     Ok(BackendResponse {
-        text,
-        usage: Usage {
-            requests: 1,
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
-        },
+        answer: Answer::Marked(text),
+        usage: token_usage(usage.prompt_tokens, usage.completion_tokens),
     })
 }
 
@@ -251,7 +198,7 @@ mod tests {
     fn check(status: u16, body: &str, expect: Result<&str, &str>) {
         let got = read_answer(status, Some(Duration::from_secs(2)), body.as_bytes());
         match (got, expect) {
-            (Ok(r), Ok(text)) => assert_eq!(r.text, text),
+            (Ok(r), Ok(text)) => assert_eq!(r.answer, Answer::Marked(text.into())),
             (Err(e), Err(kind)) => assert_eq!(e.kind(), kind, "{status} {body}: {e}"),
             (got, expect) => panic!("{status} {body}: got {got:?}, expected {expect:?}"),
         }

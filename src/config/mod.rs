@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::Budget;
+use crate::glossary::Glossaries;
 use crate::lang::LangTag;
 use crate::mock::MockOptions;
+use crate::protect::Rules;
 use crate::secret::Secret;
 use crate::validate::Policy;
 
@@ -21,16 +23,41 @@ pub const DEFAULT_PATH: &str = "config/lingo.toml";
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     Openai,
+    Anthropic,
+    Ollama,
+    Deepl,
+    Libretranslate,
     Mock,
     /// Built in and offline: extractive summaries in the article's own language.
     Extractive,
 }
 
-/// The wire protocol a `mock` backend speaks.
+/// A wire protocol: what a remote kind speaks, and what a `mock` backend is asked to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Openai,
+    Anthropic,
+    Ollama,
+    Deepl,
+    Libretranslate,
+}
+
+impl Protocol {
+    /// Machine-translation APIs: they translate texts, bill characters, never summarize.
+    pub fn is_machine_translation(self) -> bool {
+        matches!(self, Protocol::Deepl | Protocol::Libretranslate)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Openai => "openai",
+            Protocol::Anthropic => "anthropic",
+            Protocol::Ollama => "ollama",
+            Protocol::Deepl => "deepl",
+            Protocol::Libretranslate => "libretranslate",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -57,6 +84,10 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// What a failed content check of an answer leads to.
     pub validation: Policy,
+    /// What travels as placeholders besides URLs, e-mail addresses and inline code.
+    pub protect: Rules,
+    /// Term lists by language pair, from `[glossaries] dir`.
+    pub glossaries: Glossaries,
 }
 
 /// Where a backend's requests go.
@@ -90,6 +121,9 @@ pub struct BackendConfig {
     #[serde(flatten)]
     pub budget: Budget,
     pub timeout_ms: u64,
+    /// DeepL's `formality`, sent where the target language takes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formality: Option<String>,
     pub rate: RateLimits,
     pub retry: RetryPolicy,
 }
@@ -100,6 +134,9 @@ pub struct RateLimits {
     pub burst: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_per_minute: Option<u32>,
+    /// What machine-translation APIs meter: characters sent per minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub characters_per_minute: Option<u32>,
     pub max_concurrency: usize,
 }
 
@@ -182,6 +219,19 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         validate::validate(validate::parse(text, path)?, path, env)
+    }
+
+    /// The wire protocol of `cfg`, `kind = "mock"` included; `None` for built-in kinds.
+    pub fn protocol(cfg: &BackendConfig) -> Option<Protocol> {
+        match (cfg.kind, &cfg.endpoint) {
+            (BackendKind::Openai, _) => Some(Protocol::Openai),
+            (BackendKind::Anthropic, _) => Some(Protocol::Anthropic),
+            (BackendKind::Ollama, _) => Some(Protocol::Ollama),
+            (BackendKind::Deepl, _) => Some(Protocol::Deepl),
+            (BackendKind::Libretranslate, _) => Some(Protocol::Libretranslate),
+            (BackendKind::Mock, Endpoint::Mock { protocol, .. }) => Some(*protocol),
+            _ => None,
+        }
     }
 
     pub fn backend(&self, name: &str) -> Option<&BackendConfig> {

@@ -15,6 +15,23 @@ pub struct RawConfig {
     pub routes: Vec<RawRoute>,
     #[serde(default)]
     pub validation: RawValidation,
+    #[serde(default)]
+    pub protect: RawProtect,
+    #[serde(default)]
+    pub glossaries: RawGlossaries,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProtect {
+    pub do_not_translate: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGlossaries {
+    /// Relative to the config file's folder.
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -24,6 +41,7 @@ pub struct RawValidation {
     pub numbers: Option<Action>,
     pub length_ratio: Option<Action>,
     pub grounding: Option<Action>,
+    pub glossary: Option<Action>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +56,7 @@ pub struct RawBackend {
     pub max_chunk_chars: Option<usize>,
     pub max_chunk_tokens: Option<usize>,
     pub timeout_ms: Option<u64>,
+    pub formality: Option<String>,
     #[serde(default)]
     pub rate: RawRate,
     #[serde(default)]
@@ -52,6 +71,7 @@ pub struct RawRate {
     pub requests_per_second: Option<f64>,
     pub burst: Option<u32>,
     pub tokens_per_minute: Option<u32>,
+    pub characters_per_minute: Option<u32>,
     pub max_concurrency: Option<usize>,
 }
 

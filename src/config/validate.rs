@@ -4,12 +4,15 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::raw::{RawBackend, RawConfig, RawRate, RawRetry, RawRoute};
+use super::raw::{RawBackend, RawConfig, RawGlossaries, RawRate, RawRetry, RawRoute};
 use super::{
-    BackendConfig, BackendKind, Config, ConfigError, Endpoint, RateLimits, RetryPolicy, Route, Task,
+    BackendConfig, BackendKind, Config, ConfigError, Endpoint, Protocol, RateLimits, RetryPolicy,
+    Route, Task,
 };
 use crate::chunk::Budget;
+use crate::glossary::Glossaries;
 use crate::lang::LangTag;
+use crate::protect::Rules;
 use crate::secret::Secret;
 use crate::validate::Policy;
 
@@ -23,6 +26,9 @@ const DEFAULT_RETRY_MAX: u32 = 4;
 const DEFAULT_RETRY_BASE_MS: u64 = 200;
 const DEFAULT_RETRY_MAX_MS: u64 = 10_000;
 const MAX_RETRIES: u32 = 20;
+/// DeepL takes 128 KiB per request: chunks stay well inside it, whatever the script.
+const DEEPL_MAX_CHUNK_CHARS: usize = 30_000;
+const FORMALITIES: &[&str] = &["default", "more", "less", "prefer_more", "prefer_less"];
 
 struct Ctx<'a> {
     file: &'a Path,
@@ -109,13 +115,35 @@ pub(super) fn validate(
         numbers: v.numbers.unwrap_or(defaults.numbers),
         length_ratio: v.length_ratio.unwrap_or(defaults.length_ratio),
         grounding: v.grounding.unwrap_or(defaults.grounding),
+        glossary: v.glossary.unwrap_or(defaults.glossary),
     };
+    let do_not_translate = raw.protect.do_not_translate.unwrap_or_default();
+    if let Some(i) = do_not_translate.iter().position(|w| w.trim().is_empty()) {
+        return Err(ctx.err(
+            format!("protect.do_not_translate[{i}]"),
+            "empty: list words and names to keep as written",
+        ));
+    }
     Ok(Config {
         source: path.to_path_buf(),
         backends,
         routes,
         validation,
+        protect: Rules { do_not_translate },
+        glossaries: glossaries(&ctx, path, &raw.glossaries)?,
     })
+}
+
+/// The glossary folder: `[glossaries] dir`, or `glossaries/` beside the config file when
+/// there is one.
+fn glossaries(ctx: &Ctx, path: &Path, raw: &RawGlossaries) -> Result<Glossaries, ConfigError> {
+    let beside = path.parent().unwrap_or(Path::new("."));
+    let dir = match &raw.dir {
+        Some(dir) => beside.join(dir),
+        None if beside.join("glossaries").is_dir() => beside.join("glossaries"),
+        None => return Ok(Glossaries::default()),
+    };
+    Glossaries::load_dir(&dir).map_err(|e| ctx.err("glossaries.dir", e.to_string()))
 }
 
 fn backend(
@@ -136,6 +164,8 @@ fn backend(
         (Some(m), _) if !m.trim().is_empty() => m,
         (_, BackendKind::Mock) => "mock-1".to_string(),
         (_, BackendKind::Extractive) => "textrank".to_string(),
+        (_, BackendKind::Deepl) => "deepl".to_string(),
+        (_, BackendKind::Libretranslate) => "libretranslate".to_string(),
         _ => {
             let fix = "missing: name the model the server should run, e.g. model = \"gpt-4o-mini\"";
             return Err(ctx.err(k("model"), fix));
@@ -153,12 +183,24 @@ fn backend(
             }
         },
     };
+    let protocol = match (&endpoint, rb.kind) {
+        (Endpoint::Mock { protocol, .. }, _) => Some(*protocol),
+        (_, BackendKind::Deepl) => Some(Protocol::Deepl),
+        (_, BackendKind::Libretranslate) => Some(Protocol::Libretranslate),
+        _ => None,
+    };
+    let mt = protocol.is_some_and(Protocol::is_machine_translation);
     let tasks = match (rb.kind, rb.tasks) {
         (BackendKind::Extractive, Some(t)) if t.contains(&Task::Translate) => {
             let fix = "an extractive backend only summarizes: use tasks = [\"summarize\"]";
             return Err(ctx.err(k("tasks"), fix));
         }
         (BackendKind::Extractive, None) => vec![Task::Summarize],
+        (_, Some(t)) if mt && t.contains(&Task::Summarize) => {
+            let fix = "a machine-translation API only translates: use tasks = [\"translate\"]";
+            return Err(ctx.err(k("tasks"), fix));
+        }
+        (_, None) if mt => vec![Task::Translate],
         (_, Some(t)) if t.is_empty() => {
             return Err(ctx.err(
                 k("tasks"),
@@ -169,6 +211,31 @@ fn backend(
         (_, None) => vec![Task::Translate, Task::Summarize],
     };
     let budget = budget(ctx, key, rb.max_chunk_chars, rb.max_chunk_tokens)?;
+    match (mt, budget) {
+        (true, Budget::Tokens(_)) => {
+            let fix = "a machine-translation API counts characters: use max_chunk_chars";
+            return Err(ctx.err(k("max_chunk_tokens"), fix));
+        }
+        (true, Budget::Chars(n))
+            if protocol == Some(Protocol::Deepl) && n > DEEPL_MAX_CHUNK_CHARS =>
+        {
+            let fix = format!(
+                "{n} is more than one DeepL request takes: use at most {DEEPL_MAX_CHUNK_CHARS}"
+            );
+            return Err(ctx.err(k("max_chunk_chars"), fix));
+        }
+        _ => {}
+    }
+    if let Some(f) = &rb.formality {
+        if protocol != Some(Protocol::Deepl) {
+            let fix = "formality applies to DeepL only: remove it";
+            return Err(ctx.err(k("formality"), fix));
+        }
+        if !FORMALITIES.contains(&f.as_str()) {
+            let fix = format!("'{f}' is not one of {}", FORMALITIES.join(", "));
+            return Err(ctx.err(k("formality"), fix));
+        }
+    }
     let timeout_ms = rb.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
     if timeout_ms == 0 {
         return Err(ctx.err(k("timeout_ms"), "must be above 0 (milliseconds)"));
@@ -183,7 +250,8 @@ fn backend(
         tasks,
         budget,
         timeout_ms,
-        rate: rate(ctx, key, &rb.rate, budget)?,
+        formality: rb.formality,
+        rate: rate(ctx, key, &rb.rate, budget, mt)?,
         retry: retry(ctx, key, &rb.retry)?,
     })
 }
@@ -191,13 +259,31 @@ fn backend(
 fn endpoint(ctx: &Ctx, key: &str, rb: &RawBackend) -> Result<Endpoint, ConfigError> {
     let k = |field: &str| format!("{key}.{field}");
     match rb.kind {
-        BackendKind::Openai => {
+        BackendKind::Openai
+        | BackendKind::Anthropic
+        | BackendKind::Ollama
+        | BackendKind::Deepl
+        | BackendKind::Libretranslate => {
             if rb.protocol.is_some() || rb.mock.is_some() {
                 let fix = "`protocol` and `mock` apply to kind = \"mock\" only: remove them";
                 return Err(ctx.err(k("protocol"), fix));
             }
             let Some(url) = &rb.base_url else {
-                let fix = "missing: give the server's API root, e.g. \"http://127.0.0.1:9001/v1\"";
+                let fix = match rb.kind {
+                    BackendKind::Openai => {
+                        "missing: give the API root, e.g. \"https://api.openai.com/v1\""
+                    }
+                    BackendKind::Anthropic => {
+                        "missing: give the API root, e.g. \"https://api.anthropic.com/v1\""
+                    }
+                    BackendKind::Ollama => {
+                        "missing: give the server, e.g. \"http://127.0.0.1:11434\""
+                    }
+                    BackendKind::Deepl => {
+                        "missing: give the server, e.g. \"https://api-free.deepl.com\""
+                    }
+                    _ => "missing: give the server, e.g. \"http://127.0.0.1:5000\"",
+                };
                 return Err(ctx.err(k("base_url"), fix));
             };
             match url::Url::parse(url) {
@@ -255,14 +341,37 @@ fn budget(
     }
 }
 
-fn rate(ctx: &Ctx, key: &str, raw: &RawRate, budget: Budget) -> Result<RateLimits, ConfigError> {
+fn rate(
+    ctx: &Ctx,
+    key: &str,
+    raw: &RawRate,
+    budget: Budget,
+    mt: bool,
+) -> Result<RateLimits, ConfigError> {
     let k = |field: &str| format!("{key}.rate.{field}");
     let rate = RateLimits {
         requests_per_second: raw.requests_per_second.unwrap_or(DEFAULT_RPS),
         burst: raw.burst.unwrap_or(DEFAULT_BURST),
         tokens_per_minute: raw.tokens_per_minute,
+        characters_per_minute: raw.characters_per_minute,
         max_concurrency: raw.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     };
+    if mt && rate.tokens_per_minute.is_some() {
+        let fix = "a machine-translation API bills characters: use characters_per_minute";
+        return Err(ctx.err(k("tokens_per_minute"), fix));
+    }
+    if let Some(cpm) = rate.characters_per_minute {
+        let needed = match budget {
+            Budget::Chars(n) => n,
+            Budget::Tokens(n) => n * 4,
+        };
+        if (cpm as usize) < needed {
+            let fix = format!(
+                "{cpm} cannot fit one full chunk (about {needed} characters): raise it or lower max_chunk_chars"
+            );
+            return Err(ctx.err(k("characters_per_minute"), fix));
+        }
+    }
     if !(rate.requests_per_second.is_finite() && rate.requests_per_second > 0.0) {
         let fix = "must be a number above 0 (e.g. 0.5 for one request every two seconds)";
         return Err(ctx.err(k("requests_per_second"), fix));

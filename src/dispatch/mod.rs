@@ -5,7 +5,8 @@
 //! (set by a 429's Retry-After, so every caller waits, not only the one that got it),
 //! then the request quota (governor GCRA: rate and burst), then a rolling one-second
 //! window (never more than the configured rate in any second, whatever the burst), then
-//! tokens per minute. Limiter cells are taken only after the slot, so waiting for a slot
+//! tokens per minute (LLMs) and characters per minute (machine-translation APIs), each
+//! in the unit the vendor bills. Limiter cells are taken only after the slot, so waiting for a slot
 //! never saves up a burst.
 
 mod pause;
@@ -25,6 +26,13 @@ use crate::config::{BackendConfig, RetryPolicy};
 use pause::Pause;
 use window::RollingWindow;
 
+/// What one call spends of the per-minute quotas.
+#[derive(Clone, Copy)]
+struct Cost {
+    tokens: usize,
+    characters: usize,
+}
+
 pub struct Dispatcher {
     name: String,
     backend: Arc<dyn Backend>,
@@ -32,9 +40,17 @@ pub struct Dispatcher {
     requests: DefaultDirectRateLimiter,
     window: RollingWindow,
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    characters: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
     pause: Pause,
+    /// Set when the vendor says the account's quota is spent (DeepL 456, OpenAI
+    /// `insufficient_quota`): calls then fail at once, so work goes to the fallback
+    /// instead of spending requests that cannot succeed.
+    spent: Pause,
     retry: RetryPolicy,
 }
+
+/// How long a spent quota keeps a backend out of use before it is tried again.
+const SPENT_QUOTA_COOLDOWN: Duration = Duration::from_secs(300);
 
 impl Dispatcher {
     pub fn new(cfg: &BackendConfig, backend: Arc<dyn Backend>) -> Dispatcher {
@@ -44,18 +60,20 @@ impl Dispatcher {
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);
-        let tokens = rate
-            .tokens_per_minute
-            .and_then(NonZeroU32::new)
-            .map(|tpm| (RateLimiter::direct(Quota::per_minute(tpm)), tpm));
+        let per_minute = |n: Option<u32>| {
+            n.and_then(NonZeroU32::new)
+                .map(|n| (RateLimiter::direct(Quota::per_minute(n)), n))
+        };
         Dispatcher {
             name: cfg.name.clone(),
             backend,
             slots: Semaphore::new(rate.max_concurrency),
             requests: RateLimiter::direct(quota),
             window: RollingWindow::new(rate.requests_per_second.ceil() as usize),
-            tokens,
+            tokens: per_minute(rate.tokens_per_minute),
+            characters: per_minute(rate.characters_per_minute),
             pause: Pause::default(),
+            spent: Pause::default(),
             retry: cfg.retry.clone(),
         }
     }
@@ -64,21 +82,35 @@ impl Dispatcher {
         &self.name
     }
 
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
     /// Calls the backend within its limits, retrying transient failures with exponential
     /// backoff and jitter. A Retry-After longer than `retry.max_ms` is honoured by pausing
     /// the backend, but this call gives up so that the work can move to a fallback.
     pub async fn call(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
+        if self.spent.is_active() {
+            return Err(BackendError::QuotaExhausted(
+                "the account's quota was spent earlier: not asked again for now".into(),
+            ));
+        }
         let policy = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(self.retry.base_ms))
             .with_max_delay(Duration::from_millis(self.retry.max_ms))
             .with_max_times(self.retry.max as usize)
             .with_jitter();
         let longest_wait = Duration::from_millis(self.retry.max_ms);
-        // Counted once per call, not once per attempt: the prompt does not change.
-        let estimate = count_tokens(&req.prompt.system)
-            + count_tokens(&req.prompt.user)
-            + req.max_output_tokens as usize;
-        (|| self.attempt(req, estimate))
+        // Counted once per call, not once per attempt: the request does not change.
+        let cost = Cost {
+            tokens: self.tokens.as_ref().map_or(0, |_| {
+                count_tokens(&req.prompt.system)
+                    + count_tokens(&req.prompt.user)
+                    + req.max_output_tokens as usize
+            }),
+            characters: req.characters(),
+        };
+        (|| self.attempt(req, cost))
             .retry(policy)
             .sleep(tokio::time::sleep)
             .when(|e| match e {
@@ -94,7 +126,7 @@ impl Dispatcher {
     async fn attempt(
         &self,
         req: &BackendRequest,
-        estimate: usize,
+        cost: Cost,
     ) -> Result<BackendResponse, BackendError> {
         let _slot = self
             .slots
@@ -105,11 +137,16 @@ impl Dispatcher {
             self.pause.wait().await;
             self.requests.until_ready().await;
             let ticket = self.window.acquire().await;
-            if let Some((limiter, cap)) = &self.tokens {
-                let n = NonZeroU32::new(estimate.min(cap.get() as usize) as u32)
-                    .unwrap_or(NonZeroU32::MIN);
-                // Cannot fail: n is clamped to the bucket's capacity.
-                let _ = limiter.until_n_ready(n).await;
+            for (limit, amount) in [
+                (&self.tokens, cost.tokens),
+                (&self.characters, cost.characters),
+            ] {
+                if let Some((limiter, cap)) = limit {
+                    let n = NonZeroU32::new(amount.min(cap.get() as usize) as u32)
+                        .unwrap_or(NonZeroU32::MIN);
+                    // Cannot fail: n is clamped to the bucket's capacity.
+                    let _ = limiter.until_n_ready(n).await;
+                }
             }
             // A 429 seen by another caller while this one waited wins: wait again (the
             // ticket's place counts as used, which only errs on the safe side).
@@ -118,6 +155,10 @@ impl Dispatcher {
             }
         };
         let result = self.backend.call(req, ticket.sent_at()).await;
+        if let Err(BackendError::QuotaExhausted(message)) = &result {
+            tracing::warn!(backend = %self.name, %message, "quota spent: backend set aside");
+            self.spent.extend(SPENT_QUOTA_COOLDOWN);
+        }
         if let Err(BackendError::RateLimited { retry_after, .. }) = &result {
             let wait = retry_after.unwrap_or(Duration::from_millis(self.retry.base_ms));
             tracing::warn!(backend = %self.name, wait_ms = wait.as_millis() as u64, "429: pausing the backend");

@@ -1,8 +1,17 @@
-//! The mock backend: a real HTTP server speaking the providers' wire formats, deterministic
-//! in what it writes and switchable into every fault a provider shows. `lingo mock` runs it
-//! in the foreground; the default config and the tests start it in-process on port 0.
+//! The mock backend: a real HTTP server speaking the providers' wire formats, each on its
+//! own paths, deterministic in what it writes and switchable into every fault a provider
+//! shows. `lingo mock` runs it in the foreground; the default config and the tests start
+//! it in-process on port 0. `/_mock/stats` and `/_mock/requests` let tests check what
+//! arrived.
 
+mod anthropic;
+mod content;
+mod deepl;
 mod faults;
+mod gate;
+mod journal;
+mod libretranslate;
+mod ollama;
 mod openai;
 mod options;
 pub mod phrases;
@@ -10,7 +19,8 @@ mod stats;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,16 +29,43 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+pub use journal::Recorded;
 pub use options::MockOptions;
 pub use stats::Snapshot;
+
+use crate::config::Protocol;
 
 struct MockState {
     options: MockOptions,
     stats: stats::Stats,
     accepted: Mutex<VecDeque<Instant>>,
+    journal: journal::Journal,
+    /// DeepL characters translated, against `--character-limit`.
+    characters: AtomicU64,
+    glossaries: Mutex<Vec<deepl::MockGlossary>>,
 }
 
 impl MockState {
+    fn record(&self, path: &str, headers: &axum::http::HeaderMap, body: &[u8]) {
+        self.journal.record(path, headers, body);
+    }
+
+    fn lock_glossaries(&self) -> MutexGuard<'_, Vec<deepl::MockGlossary>> {
+        self.glossaries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The languages the machine-translation endpoints offer.
+    fn offered(&self) -> Vec<&'static str> {
+        let all = phrases::languages();
+        match &self.options.languages {
+            Some(some) => all
+                .into_iter()
+                .filter(|l| some.iter().any(|s| s == l))
+                .collect(),
+            None => all,
+        }
+    }
+
     /// Admits a request under `--rate-limit` (a rolling one-second window), or says no.
     fn admit(&self) -> bool {
         let Some(rps) = self.options.rate_limit else {
@@ -54,7 +91,19 @@ impl MockState {
 fn app(state: Arc<MockState>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/messages", post(anthropic::messages))
+        .route("/api/chat", post(ollama::chat))
+        .route("/v2/translate", post(deepl::translate))
+        .route("/v2/languages", get(deepl::languages))
+        .route("/v2/usage", get(deepl::usage).post(deepl::usage))
+        .route(
+            "/v2/glossaries",
+            get(deepl::list_glossaries).post(deepl::create_glossary),
+        )
+        .route("/translate", post(libretranslate::translate))
+        .route("/languages", get(libretranslate::languages))
         .route("/_mock/stats", get(stats_handler))
+        .route("/_mock/requests", get(requests_handler))
         .with_state(state)
 }
 
@@ -64,11 +113,20 @@ async fn stats_handler(
     axum::Json(state.stats.snapshot())
 }
 
+async fn requests_handler(
+    axum::extract::State(state): axum::extract::State<Arc<MockState>>,
+) -> axum::Json<Vec<Recorded>> {
+    axum::Json(state.journal.snapshot())
+}
+
 fn state(options: MockOptions) -> Arc<MockState> {
     Arc::new(MockState {
         options,
         stats: stats::Stats::default(),
         accepted: Mutex::new(VecDeque::new()),
+        journal: journal::Journal::default(),
+        characters: AtomicU64::new(0),
+        glossaries: Mutex::new(Vec::new()),
     })
 }
 
@@ -113,11 +171,26 @@ impl MockServer {
 
     /// The OpenAI-compatible API root, e.g. `http://127.0.0.1:40123/v1`.
     pub fn openai_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        self.url(Protocol::Openai)
+    }
+
+    /// The `base_url` a backend of `protocol` uses to reach this mock.
+    pub fn url(&self, protocol: Protocol) -> String {
+        match protocol {
+            Protocol::Openai | Protocol::Anthropic => format!("http://{}/v1", self.addr),
+            Protocol::Ollama | Protocol::Deepl | Protocol::Libretranslate => {
+                format!("http://{}", self.addr)
+            }
+        }
     }
 
     pub fn stats(&self) -> Snapshot {
         self.state.stats.snapshot()
+    }
+
+    /// The requests the mock recorded, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.journal.snapshot()
     }
 }
 

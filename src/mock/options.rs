@@ -51,6 +51,26 @@ pub struct MockOptions {
     /// Requests to shorten a summary are answered too long again.
     #[arg(long)]
     pub ignore_shorten: bool,
+    /// Share of requests refused for a spent quota: DeepL 456, Anthropic 429 with
+    /// `enforced_spend_limit_reached`, OpenAI 429 `insufficient_quota`.
+    #[arg(long, default_value_t = 0.0)]
+    pub quota_rate: f64,
+    /// Share of requests answered "overloaded": Anthropic and DeepL 529, others 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub overload_rate: f64,
+    /// DeepL's character quota: once spent, /v2/translate answers 456.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_limit: Option<u64>,
+    /// Languages the machine-translation endpoints offer (DeepL /v2/languages,
+    /// LibreTranslate /languages), as primary subtags; every language the mock writes
+    /// when unset.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
+    /// Translations leave glossary terms out, whether sent as hints or as a DeepL glossary.
+    #[arg(long)]
+    pub ignore_glossary: bool,
     /// Bearer token the mock requires (401 otherwise); any token when unset.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +95,11 @@ impl Default for MockOptions {
             drop_number_rate: 0.0,
             overlong_rate: 0.0,
             ignore_shorten: false,
+            quota_rate: 0.0,
+            overload_rate: 0.0,
+            character_limit: None,
+            languages: None,
+            ignore_glossary: false,
             api_key: None,
         }
     }
@@ -94,12 +119,26 @@ impl MockOptions {
             ("truncate_rate", self.truncate_rate),
             ("drop_number_rate", self.drop_number_rate),
             ("overlong_rate", self.overlong_rate),
+            ("quota_rate", self.quota_rate),
+            ("overload_rate", self.overload_rate),
         ];
         for (name, v) in shares {
             if !(0.0..=1.0).contains(&v) {
                 return Err((
                     name,
                     format!("{v} is not a share: use a number from 0 to 1"),
+                ));
+            }
+        }
+        if let Some(langs) = &self.languages {
+            let known = super::phrases::languages();
+            if let Some(bad) = langs.iter().find(|l| !known.contains(&l.as_str())) {
+                return Err((
+                    "languages",
+                    format!(
+                        "the mock writes no '{bad}': use some of {}",
+                        known.join(", ")
+                    ),
                 ));
             }
         }

@@ -5,6 +5,7 @@
 
 use crate::lang::LangTag;
 use crate::length::Contract;
+use crate::protect;
 
 struct Bank {
     code: &'static str,
@@ -302,14 +303,22 @@ pub fn numbers(text: &str) -> Vec<String> {
 }
 
 /// Writes `source` (in language `from`) "in" language `to`: `None` when `to` has no bank.
-pub fn render(source: &str, from: &str, to: &str) -> Option<String> {
+/// Its placeholders and numbers, and the `keep` terms (a glossary's), each get a
+/// sentence of their own, so that they come back as a real engine would keep them.
+pub fn render(source: &str, from: &str, to: &str, keep: &[&str]) -> Option<String> {
     let target = bank(to)?;
     let expansion = |code: &str| LangTag::parse(code).map_or(1.0, |t| t.language().expansion());
     let wanted = (source.chars().count() as f64 * expansion(to) / expansion(from)) as usize;
     let seed = fnv1a(&[source, to]) as usize;
     let mut sentences: Vec<String> = Vec::new();
     let mut length = 0;
-    for (k, n) in numbers(source).into_iter().enumerate() {
+    let placeholders = protect::find(source)
+        .into_iter()
+        .map(|(start, end, _)| source[start..end].to_string());
+    let kept = placeholders
+        .chain(numbers(&protect::without_placeholders(source)))
+        .chain(keep.iter().map(|k| k.to_string()));
+    for (k, n) in kept.enumerate() {
         let template = target.numbered[(seed + k) % target.numbered.len()];
         let s = template.replace("{n}", &n);
         length += s.chars().count();
@@ -364,13 +373,13 @@ mod tests {
     #[test]
     fn keeps_numbers_and_is_deterministic() {
         let src = "Inflation fell to 2.5% in 2024, and 1,200 jobs were cut at 10:30.";
-        let out = render(src, "en", "pt").unwrap();
+        let out = render(src, "en", "pt", &[]).unwrap();
         for n in ["2.5", "2024", "1,200", "10:30"] {
             assert!(out.contains(n), "{n} missing from {out}");
         }
-        assert_eq!(out, render(src, "en", "pt").unwrap());
-        assert_ne!(out, render(src, "en", "ru").unwrap());
-        assert!(render(src, "en", "it").is_none());
+        assert_eq!(out, render(src, "en", "pt", &[]).unwrap());
+        assert_ne!(out, render(src, "en", "ru", &[]).unwrap());
+        assert!(render(src, "en", "it", &[]).is_none());
     }
 
     #[test]
@@ -402,8 +411,8 @@ mod tests {
     fn length_is_plausible() {
         let src = "The storm closed roads across the province on Monday morning, officials said."
             .repeat(5);
-        let zh = render(&src, "en", "zh").unwrap();
-        let de = render(&src, "en", "de").unwrap();
+        let zh = render(&src, "en", "zh", &[]).unwrap();
+        let de = render(&src, "en", "de", &[]).unwrap();
         assert!(zh.chars().count() < de.chars().count());
         assert!(de.chars().count() >= src.chars().count());
     }

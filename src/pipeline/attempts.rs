@@ -2,27 +2,104 @@
 //! that pass validation (transport retries happen below, in dispatch); then the next
 //! backend; as a last resort each block goes alone. A chunk that fails all of that fails
 //! the run.
+//!
+//! Before a backend sees a chunk, protected spans become placeholders, and the glossary
+//! goes the way the backend takes it (prompt, native glossary, or placeholders); after,
+//! placeholders must all come back and every glossary term must be in the translation.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::{ChunkDone, Judged, Ledger, RunError, Warning, judge, off_runtime};
-use crate::backend::{BackendError, BackendRequest};
+use crate::backend::{Answer, BackendError, BackendRequest, GlossarySupport};
 use crate::chunk::{self, Budget, Chunk, Piece};
 use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::Gateway;
+use crate::glossary::{self, Entry, Glossary};
 use crate::lang::LangTag;
-use crate::validate;
+use crate::prompts::Context;
+use crate::protect::{self, Protected};
+use crate::validate::{self, Problem};
 
 /// Answers a backend may give for one chunk before the chunk moves on.
 const ANSWER_ATTEMPTS: usize = 3;
 const MAX_OUTPUT_TOKENS: usize = 16_384;
 
+/// One language's translation: its route and what all its chunks share.
+pub(super) struct Lane<'a> {
+    pub route: Vec<(&'a Dispatcher, Budget)>,
+    pub source: &'a LangTag,
+    pub target: &'a LangTag,
+    /// The unit of the first article block (1 after a title); `None` when the pieces are
+    /// not article blocks.
+    pub first_block: Option<usize>,
+    pub glossary: Option<Arc<Glossary>>,
+    /// For each chunk, the source of the piece before it (cross-chunk context).
+    before: Vec<Option<String>>,
+    /// The translation of each finished chunk's last piece, by chunk id.
+    finished: Mutex<HashMap<usize, String>>,
+}
+
+impl<'a> Lane<'a> {
+    pub fn new(
+        route: Vec<(&'a Dispatcher, Budget)>,
+        source: &'a LangTag,
+        target: &'a LangTag,
+        glossary: Option<Arc<Glossary>>,
+        chunks: &[Chunk],
+    ) -> Lane<'a> {
+        let before = std::iter::once(None)
+            .chain(
+                chunks
+                    .iter()
+                    .map(|c| c.pieces.last().map(|p| p.text.clone())),
+            )
+            .take(chunks.len())
+            .collect();
+        Lane {
+            route,
+            source,
+            target,
+            first_block: None,
+            glossary,
+            before,
+            finished: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The most pieces a chunk may hold on this route (the least any backend takes).
+    pub fn max_pieces(route: &[(&Dispatcher, Budget)]) -> usize {
+        route
+            .iter()
+            .filter_map(|(d, _)| d.backend().profile().max_texts)
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The passage before chunk `id`: its source, and its translation if that is done.
+    fn context(&self, id: usize) -> Option<Context> {
+        let source = self.before.get(id)?.clone()?;
+        let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        let translation = id.checked_sub(1).and_then(|k| finished.get(&k).cloned());
+        Some(Context {
+            source,
+            translation,
+        })
+    }
+
+    fn finish(&self, id: usize, texts: &[String]) {
+        if let Some(last) = texts.last() {
+            let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+            finished.insert(id, last.clone());
+        }
+    }
+}
+
 pub(super) async fn translate_chunk(
     gw: &Gateway,
-    route: &[(&Dispatcher, Budget)],
-    source: &LangTag,
-    target: &LangTag,
+    lane: &Lane<'_>,
     chunk: &Chunk,
-    first_block: Option<usize>,
 ) -> Result<ChunkDone, RunError> {
     let pieces: Vec<&Piece> = chunk.pieces.iter().collect();
     let mut done = ChunkDone {
@@ -31,14 +108,12 @@ pub(super) async fn translate_chunk(
     };
     let walk = Walk {
         gw,
-        route,
-        source,
-        target,
+        lane,
         chunk: chunk.id,
-        first_block,
+        context: lane.context(chunk.id),
     };
     let failed = |last| RunError::ChunkFailed {
-        lang: target.clone(),
+        lang: lane.target.clone(),
         chunk: chunk.id,
         last,
     };
@@ -54,7 +129,7 @@ pub(super) async fn translate_chunk(
                 done.texts.extend(text.pop());
             }
             done.ledger.warnings.push(Warning {
-                lang: target.to_string(),
+                lang: lane.target.to_string(),
                 chunk: Some(chunk.id),
                 block: None,
                 backend: None,
@@ -62,19 +137,16 @@ pub(super) async fn translate_chunk(
             });
         }
     }
+    lane.finish(chunk.id, &done.texts);
     Ok(done)
 }
 
 /// What every attempt for one chunk shares.
 struct Walk<'a> {
     gw: &'a Gateway,
-    route: &'a [(&'a Dispatcher, Budget)],
-    source: &'a LangTag,
-    target: &'a LangTag,
+    lane: &'a Lane<'a>,
     chunk: usize,
-    /// The unit of the first article block (1 after a title); `None` when the pieces are
-    /// not article blocks.
-    first_block: Option<usize>,
+    context: Option<Context>,
 }
 
 impl Walk<'_> {
@@ -85,13 +157,65 @@ impl Walk<'_> {
         ledger: &mut Ledger,
     ) -> Result<Vec<String>, String> {
         let mut last = String::new();
-        for (dispatcher, _) in self.route {
+        for (dispatcher, _) in &self.lane.route {
             match self.on_backend(dispatcher, pieces, ledger).await {
                 Ok(texts) => return Ok(texts),
                 Err(problem) => last = problem,
             }
         }
         Err(last)
+    }
+
+    /// The request for `pieces` as `dispatcher`'s backend takes it, and the protection
+    /// its answer is read back through.
+    fn request(
+        &self,
+        dispatcher: &Dispatcher,
+        pieces: &[&str],
+    ) -> Result<(BackendRequest, Protected), String> {
+        let (source, target) = (self.lane.source, self.lane.target);
+        let support = dispatcher.backend().profile().glossaries;
+        let found: Vec<Entry> = match &self.lane.glossary {
+            Some(g) => g
+                .found_in(&pieces.join("\n"))
+                .into_iter()
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        let as_placeholders: Vec<&Entry> = match support {
+            GlossarySupport::Placeholders => found.iter().collect(),
+            _ => Vec::new(),
+        };
+        let protected = protect::protect(pieces, self.gw.protect(), &as_placeholders);
+        let texts: Vec<&str> = protected.texts.iter().map(String::as_str).collect();
+        let terms = match support {
+            GlossarySupport::Prompt => found,
+            _ => Vec::new(),
+        };
+        let prompt = self
+            .gw
+            .prompts()
+            .translate(source, target, &texts, &terms, self.context.as_ref())
+            .map_err(|e| e.to_string())?;
+        let source_tokens: usize = texts.iter().map(|p| chunk::count_tokens(p)).sum();
+        let request = BackendRequest {
+            task: Task::Translate,
+            source: source.clone(),
+            target: target.clone(),
+            prompt,
+            texts: protected.texts.clone(),
+            context: self.context.as_ref().map(|c| c.source.clone()),
+            glossary: match support {
+                GlossarySupport::Native => self.lane.glossary.clone(),
+                _ => None,
+            },
+            terms,
+            max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
+            length: None,
+            shorten: false,
+        };
+        Ok((request, protected))
     }
 
     /// Up to [`ANSWER_ATTEMPTS`] answers from one backend; the reason it gave up otherwise.
@@ -104,27 +228,13 @@ impl Walk<'_> {
         let units: Vec<usize> = pieces.iter().map(|p| p.unit).collect();
         let pieces: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
         let pieces = pieces.as_slice();
-        let (source, target) = (self.source, self.target);
+        let target = self.lane.target;
         let name = dispatcher.name();
-        let prompt = self
-            .gw
-            .prompts()
-            .translate(source, target, pieces)
-            .map_err(|e| e.to_string())?;
-        let source_tokens: usize = pieces.iter().map(|p| chunk::count_tokens(p)).sum();
-        let request = BackendRequest {
-            task: Task::Translate,
-            source: source.clone(),
-            target: target.clone(),
-            prompt,
-            max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
-            length: None,
-            shorten: false,
-        };
+        let (request, protected) = self.request(dispatcher, pieces)?;
         // The source block of the answer's block `k` (from 1).
         let block = |k: Option<usize>| {
             let unit = units.get(k?.checked_sub(1)?)?;
-            unit.checked_sub(self.first_block?)
+            unit.checked_sub(self.lane.first_block?)
         };
         let warning_at = |k: Option<usize>, message: String| Warning {
             lang: target.to_string(),
@@ -133,20 +243,13 @@ impl Walk<'_> {
             backend: Some(name.to_string()),
             message,
         };
-        let warning = |message: String| Warning {
-            lang: target.to_string(),
-            chunk: Some(self.chunk),
-            block: None,
-            backend: Some(name.to_string()),
-            message,
-        };
+        let warning = |message: String| warning_at(None, message);
         let mut last = String::new();
         for _ in 0..ANSWER_ATTEMPTS {
             match dispatcher.call(&request).await {
                 Ok(response) => {
                     ledger.usage.push((name.to_string(), response.usage));
-                    let checked =
-                        check_off_the_runtime(pieces, response.text, source, target).await;
+                    let checked = self.check(pieces, &protected, response.answer).await;
                     let warn = |k, m| ledger.warnings.push(warning_at(k, m));
                     match judge(self.gw.policy(), name, checked, warn) {
                         Judged::Use(texts) => return Ok(texts),
@@ -175,19 +278,33 @@ impl Walk<'_> {
         }
         Err(last)
     }
-}
 
-async fn check_off_the_runtime(
-    pieces: &[&str],
-    answer: String,
-    source: &LangTag,
-    target: &LangTag,
-) -> validate::Checked<Vec<String>> {
-    let pieces: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
-    let (source, target) = (source.clone(), target.clone());
-    off_runtime(move || {
-        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
-        validate::translation(&pieces, &answer, &source, &target)
-    })
-    .await
+    /// Validates the answer on the protected text, then puts protected spans back and
+    /// checks the glossary on the result.
+    async fn check(
+        &self,
+        pieces: &[&str],
+        protected: &Protected,
+        answer: Answer,
+    ) -> validate::Checked<Vec<String>> {
+        let sent = protected.texts.clone();
+        let (source, target) = (self.lane.source.clone(), self.lane.target.clone());
+        let (outs, mut problems) = off_runtime(move || {
+            let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
+            validate::translation(&sent, &answer, &source, &target)
+        })
+        .await?;
+        protected.check(&outs)?;
+        let restored: Vec<String> = outs.iter().map(|o| protected.restore(o)).collect();
+        if let Some(g) = &self.lane.glossary {
+            problems.extend(glossary::misses(g, pieces, &restored).into_iter().map(|m| {
+                Problem::GlossaryMiss {
+                    block: m.block,
+                    term: m.source,
+                    expected: m.target,
+                }
+            }));
+        }
+        Ok((restored, problems))
+    }
 }

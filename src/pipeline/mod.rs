@@ -13,11 +13,12 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::article::{Article, Block};
-use crate::backend::Usage;
+use crate::backend::{Account, Usage};
 use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::{Gateway, RoutedBackend};
+use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::length::LengthSpec;
 use crate::prompts::PromptError;
@@ -31,6 +32,8 @@ pub struct Job {
     pub translate: Vec<LangTag>,
     pub summarize: Vec<LangTag>,
     pub length: LengthSpec,
+    /// The request's own glossaries, laid over the config's for their language pair.
+    pub glossaries: Vec<Glossary>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -51,6 +54,9 @@ pub struct RunUsage {
     #[serde(flatten)]
     pub total: Usage,
     pub by_backend: IndexMap<String, Usage>,
+    /// What vendor accounts reported of their consumption at start (DeepL `/v2/usage`).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub accounts: IndexMap<String, Account>,
 }
 
 /// What one piece of work spent and noticed, added to the run's totals when it ends.
@@ -159,9 +165,12 @@ pub async fn run(
         let chunks = if target == &article.lang {
             Vec::new()
         } else {
-            chunk::plan(&units, route[0].1)
+            chunk::plan_capped(&units, route[0].1, attempts::Lane::max_pieces(&route))
         };
-        plans.push((target, route, chunks));
+        let glossary = gw.glossary(&article.lang, target, &job.glossaries);
+        let mut lane = attempts::Lane::new(route, &article.lang, target, glossary, &chunks);
+        lane.first_block = Some(usize::from(article.title.is_some()));
+        plans.push((target, lane, chunks));
     }
     for target in &job.summarize {
         if gw
@@ -178,12 +187,9 @@ pub async fn run(
     let done = AtomicUsize::new(0);
     let step = || on_progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
     on_progress(0, total);
-    let chunk_jobs = plans.iter().flat_map(|(target, route, chunks)| {
+    let chunk_jobs = plans.iter().flat_map(|(_, lane, chunks)| {
         chunks.iter().map(|c| async {
-            let first_block = usize::from(article.title.is_some());
-            let result =
-                attempts::translate_chunk(gw, route, &article.lang, target, c, Some(first_block))
-                    .await;
+            let result = attempts::translate_chunk(gw, lane, c).await;
             step();
             result
         })
@@ -246,6 +252,9 @@ pub async fn run(
         }
         out.translations
             .push(split_title(article, (*target).clone(), units));
+    }
+    for (name, account) in gw.accounts() {
+        out.usage.accounts.insert(name.to_string(), account);
     }
     for (target, result) in job.summarize.iter().zip(summaries_done) {
         match result {

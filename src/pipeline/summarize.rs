@@ -261,7 +261,10 @@ async fn translated(
                     text: text.clone(),
                 }],
             };
-            attempts::translate_chunk(gw, &route, source, target, &chunk, None).await
+            let glossary = gw.glossary(source, target, &[]);
+            let chunks = [chunk];
+            let lane = attempts::Lane::new(route, source, target, glossary, &chunks);
+            attempts::translate_chunk(gw, &lane, &chunks[0]).await
         }
         Err(e) => Err(e),
     };
@@ -359,23 +362,20 @@ impl Llm<'_> {
     ) -> Result<String, String> {
         let name = self.dispatcher.name();
         let request = BackendRequest {
-            task: Task::Summarize,
-            source: self.article.lang.clone(),
-            target: self.target.clone(),
             max_output_tokens: match self.length.unit {
                 Unit::Words => self.length.limit * 4 + 64,
                 Unit::Chars => self.length.limit * 2 + 64,
             } as u32,
-            prompt,
             length: Some(self.length),
             shorten,
+            ..BackendRequest::prompt(Task::Summarize, &self.article.lang, self.target, prompt)
         };
         let mut last = String::new();
         for _ in 0..ANSWER_ATTEMPTS {
             match self.dispatcher.call(&request).await {
                 Ok(response) => {
                     ledger.usage.push((name.to_string(), response.usage));
-                    let (text, target) = (response.text, self.target.clone());
+                    let (text, target) = (response.answer.into_text(), self.target.clone());
                     let grounds = Arc::clone(&self.grounds);
                     let checked =
                         off_runtime(move || validate::summary(&text, &grounds, &target)).await;

@@ -1,0 +1,123 @@
+//! What every protocol client shares: one reqwest client with lingo's User-Agent and the
+//! backend's timeout, requests whose body is stamped when it reaches the wire, the hint
+//! headers, and transport failures mapped to typed errors without URLs or secrets.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header;
+use serde::Serialize;
+
+use super::sent::StampedBody;
+use super::{BackendError, BackendRequest, SentAt, brief, hints, retry_after};
+use crate::config::BackendConfig;
+use crate::secret::Secret;
+
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+    pub api_key: Option<Secret>,
+}
+
+/// An HTTP answer, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: Bytes,
+}
+
+impl Http {
+    pub fn new(cfg: &BackendConfig) -> Result<Http, BackendError> {
+        let timeout = Duration::from_millis(cfg.timeout_ms);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("lingo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BackendError::Connection(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            timeout,
+            api_key: cfg.api_key.clone(),
+        })
+    }
+
+    /// A JSON POST of `body` for `req`, with lingo's hint headers.
+    pub fn post_json(
+        &self,
+        url: &str,
+        body: &impl Serialize,
+        req: &BackendRequest,
+        sent: &SentAt,
+    ) -> Result<reqwest::RequestBuilder, BackendError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))?;
+        let mut builder = self
+            .client
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(reqwest::Body::wrap(StampedBody::new(body, sent.clone())));
+        for (name, value) in hints::for_request(req) {
+            builder = builder.header(name, value);
+        }
+        Ok(builder)
+    }
+
+    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.get(url)
+    }
+
+    pub fn post(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.post(url)
+    }
+
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Reply, BackendError> {
+        let response = builder.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after::parse(response.headers());
+        let body = response.bytes().await.map_err(|e| self.transport(e))?;
+        Ok(Reply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    fn transport(&self, e: reqwest::Error) -> BackendError {
+        if e.is_timeout() {
+            BackendError::Timeout(self.timeout)
+        } else {
+            // Without the URL: it may carry credentials in query strings on some proxies.
+            let e = e.without_url();
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            BackendError::Connection(brief(&message))
+        }
+    }
+}
+
+impl Reply {
+    /// The body as lossy text, short and on one line, for error messages.
+    pub fn brief_text(&self) -> String {
+        brief(&String::from_utf8_lossy(&self.body))
+    }
+
+    /// The body read as `T`, or a malformed-answer error naming `what` was expected.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, BackendError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| BackendError::Malformed(format!("not {what}: {e}")))
+    }
+}
+
+/// Total tokens spent, with the prompt's and the completion's, for usage records.
+pub fn token_usage(prompt: u64, completion: u64) -> super::Usage {
+    super::Usage {
+        requests: 1,
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        characters: 0,
+    }
+}
