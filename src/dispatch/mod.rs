@@ -90,11 +90,6 @@ impl Dispatcher {
     /// backoff and jitter. A Retry-After longer than `retry.max_ms` is honoured by pausing
     /// the backend, but this call gives up so that the work can move to a fallback.
     pub async fn call(&self, req: &BackendRequest) -> Result<BackendResponse, BackendError> {
-        if self.spent.is_active() {
-            return Err(BackendError::QuotaExhausted(
-                "the account's quota was spent earlier: not asked again for now".into(),
-            ));
-        }
         let policy = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(self.retry.base_ms))
             .with_max_delay(Duration::from_millis(self.retry.max_ms))
@@ -133,6 +128,12 @@ impl Dispatcher {
             .acquire()
             .await
             .map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
+        // Checked after the slot: callers queued behind the one that learnt it must see it.
+        if self.spent.is_active() {
+            return Err(BackendError::QuotaExhausted(
+                "the account's quota was spent earlier: not asked again for now".into(),
+            ));
+        }
         let ticket = loop {
             self.pause.wait().await;
             self.requests.until_ready().await;
