@@ -168,3 +168,68 @@ impl Dispatcher {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::backend::{Answer, SentAt, Usage};
+    use crate::config::{Config, Task};
+    use crate::lang::LangTag;
+    use crate::prompts::Prompt;
+
+    /// Answers at once and notes when each call arrived.
+    #[derive(Default)]
+    struct Clock(Mutex<Vec<Instant>>);
+
+    impl Backend for Clock {
+        fn call<'a>(
+            &'a self,
+            _req: &'a BackendRequest,
+            _sent: &'a SentAt,
+        ) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
+            self.0.lock().unwrap().push(Instant::now());
+            Box::pin(async {
+                Ok(BackendResponse {
+                    answer: Answer::Pieces(Vec::new()),
+                    usage: Usage::default(),
+                })
+            })
+        }
+    }
+
+    /// Characters per minute are spent by the text sent: 600 a minute is 10 a second, so
+    /// after 600 characters the next 30 wait about 3 s, whatever the request rate allows.
+    #[tokio::test]
+    async fn characters_per_minute_hold_back_the_next_call() {
+        let toml = "[[backends]]\nname = \"mt\"\nkind = \"deepl\"\nbase_url = \"http://127.0.0.1:9\"\n\
+                    max_chunk_chars = 600\nrate = { requests_per_second = 100, burst = 10, characters_per_minute = 600 }\n\
+                    [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"mt\"]\n";
+        let config = Config::from_toml(toml, Path::new("t.toml")).unwrap();
+        let clock = Arc::new(Clock::default());
+        let dispatcher = Dispatcher::new(&config.backends[0], clock.clone());
+        let en = LangTag::parse("en").unwrap();
+        let request = |chars: usize| BackendRequest {
+            texts: vec!["x".repeat(chars)],
+            ..BackendRequest::prompt(
+                Task::Translate,
+                &en,
+                &en,
+                Prompt {
+                    system: String::new(),
+                    user: String::new(),
+                },
+            )
+        };
+        dispatcher.call(&request(600)).await.unwrap();
+        dispatcher.call(&request(30)).await.unwrap();
+        let calls = clock.0.lock().unwrap().clone();
+        let gap = calls[1] - calls[0];
+        assert!(gap >= Duration::from_millis(2500), "{gap:?}");
+    }
+}

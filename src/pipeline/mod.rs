@@ -103,7 +103,7 @@ impl RunOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("no route serves {} into {lang}: add it to a [[routes]] langs list for task \"{}\" in the config", task_name(*.task), .task.as_str())]
+    #[error("no route serves {} into {lang}: add it to a [[routes]] langs list for task \"{}\" in the config, with a backend that offers it", task_name(*.task), .task.as_str())]
     NoRoute { task: Task, lang: LangTag },
     #[error("{lang}: chunk {chunk} failed on every backend of its route (last problem: {last})")]
     ChunkFailed {
