@@ -128,12 +128,6 @@ impl Dispatcher {
             .acquire()
             .await
             .map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
-        // Checked after the slot: callers queued behind the one that learnt it must see it.
-        if self.spent.is_active() {
-            return Err(BackendError::QuotaExhausted(
-                "the account's quota was spent earlier: not asked again for now".into(),
-            ));
-        }
         let ticket = loop {
             self.pause.wait().await;
             self.requests.until_ready().await;
@@ -148,6 +142,13 @@ impl Dispatcher {
                     // Cannot fail: n is clamped to the bucket's capacity.
                     let _ = limiter.until_n_ready(n).await;
                 }
+            }
+            // Checked after every wait: callers queued behind the one that learnt of a
+            // spent quota must not spend a request on it.
+            if self.spent.is_active() {
+                return Err(BackendError::QuotaExhausted(
+                    "the account's quota was spent earlier: not asked again for now".into(),
+                ));
             }
             // A 429 seen by another caller while this one waited wins: wait again (the
             // ticket's place counts as used, which only errs on the safe side).
