@@ -105,7 +105,7 @@ async fn measure(server: &MockServer) {
         let gateway = Gateway::start(config).await.expect("gateway");
         let before = server.stats().requests;
         let t0 = Instant::now();
-        let out = pipeline::run(&gateway, &article, &job, &|_, _| {})
+        let out = pipeline::run(&gateway, &article, &job, &pipeline::Forgetful)
             .await
             .expect("translation");
         let wall = t0.elapsed().as_secs_f64();

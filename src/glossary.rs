@@ -31,6 +31,19 @@ pub struct Glossary {
     pub version: String,
 }
 
+/// The first 16 hex digits of the SHA-256 of `parts`, each ended by a newline.
+pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update(b"\n");
+    }
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn count<S: serde::Serializer>(entries: &[Entry], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(entries.len() as u64)
 }
@@ -56,15 +69,17 @@ pub enum GlossaryError {
 
 impl Glossary {
     pub fn new(source: LangTag, target: LangTag, entries: Vec<Entry>) -> Glossary {
-        let mut hash = Sha256::new();
-        hash.update(format!("{source}\t{target}\n"));
-        for e in &entries {
-            hash.update(format!("{}\t{}\n", e.source, e.target));
-        }
-        let version = hash.finalize()[..8]
+        let lines = entries
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+            .map(|e| format!("{}\t{}", e.source, e.target));
+        let version = content_hash(
+            [format!("{source}\t{target}")]
+                .into_iter()
+                .chain(lines)
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
         Glossary {
             source,
             target,

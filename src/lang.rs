@@ -269,6 +269,13 @@ impl serde::Serialize for LangTag {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for LangTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LangTag, D::Error> {
+        let text = String::deserialize(d)?;
+        LangTag::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

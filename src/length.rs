@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::lang::LangTag;
 use crate::sentences;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     Words,
@@ -106,7 +106,7 @@ impl FromStr for LengthSpec {
 }
 
 /// A limit in a unit: the summary may be shorter, never longer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Contract {
     pub unit: Unit,
     pub limit: usize,

@@ -225,11 +225,7 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             .progress_chars("=> "),
         );
     }
-    let on_progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    };
-    let result = pipeline::run(&gateway, &article, &job, &on_progress).await;
+    let result = pipeline::run(&gateway, &article, &job, &Bar(bar.clone())).await;
     bar.finish_and_clear();
     let out = result.map_err(|e| match e {
         RunError::NoRoute { .. } => usage(e),
@@ -250,6 +246,16 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             };
             Err(Failure(3, anyhow::anyhow!("{}{more}", first.message)))
         }
+    }
+}
+
+/// The CLI's run memory: it keeps nothing and moves the progress bar.
+struct Bar(ProgressBar);
+
+impl pipeline::Memory for Bar {
+    fn progress(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
     }
 }
 

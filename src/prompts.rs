@@ -48,6 +48,7 @@ pub struct PromptError {
 
 pub struct Prompts {
     env: Environment<'static>,
+    version: String,
 }
 
 impl Prompts {
@@ -58,7 +59,15 @@ impl Prompts {
             env.add_template(name, source)
                 .map_err(|source| PromptError { name, source })?;
         }
-        Ok(Prompts { env })
+        Ok(Prompts {
+            env,
+            version: crate::glossary::content_hash(TEMPLATES.iter().map(|(_, t)| *t)),
+        })
+    }
+
+    /// A hash of every template: cached answers made with other wording are not reused.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     fn render(&self, name: &'static str, ctx: minijinja::Value) -> Result<String, PromptError> {

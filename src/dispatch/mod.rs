@@ -35,6 +35,7 @@ struct Cost {
 
 pub struct Dispatcher {
     name: String,
+    model: String,
     backend: Arc<dyn Backend>,
     slots: Semaphore,
     requests: DefaultDirectRateLimiter,
@@ -66,6 +67,7 @@ impl Dispatcher {
         };
         Dispatcher {
             name: cfg.name.clone(),
+            model: cfg.model.clone(),
             backend,
             slots: Semaphore::new(rate.max_concurrency),
             requests: RateLimiter::direct(quota),
@@ -80,6 +82,10 @@ impl Dispatcher {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
     }
 
     pub fn backend(&self) -> &dyn Backend {

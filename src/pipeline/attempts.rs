@@ -10,13 +10,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use tracing::Instrument;
+
+use super::memory::{Event, Memory, PieceText};
 use super::{ChunkDone, Judged, Ledger, RunError, Warning, judge, off_runtime};
 use crate::backend::{Answer, BackendError, BackendRequest, GlossarySupport};
 use crate::chunk::{self, Budget, Chunk, Piece};
 use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::Gateway;
-use crate::glossary::{self, Entry, Glossary};
+use crate::glossary::{self, Entry, Glossary, content_hash};
 use crate::lang::LangTag;
 use crate::prompts::Context;
 use crate::protect::{self, Protected};
@@ -39,15 +42,20 @@ pub(super) struct Lane<'a> {
     before: Vec<Option<String>>,
     /// The translation of each finished chunk's last piece, by chunk id.
     finished: Mutex<HashMap<usize, String>>,
+    memory: &'a dyn Memory,
+    /// For each backend of the route, what a cached piece translation depends on besides
+    /// its text: languages, backend, model, prompt wording, glossary and protection.
+    fingerprints: Vec<String>,
 }
 
 impl<'a> Lane<'a> {
     pub fn new(
+        gw: &Gateway,
         route: Vec<(&'a Dispatcher, Budget)>,
-        source: &'a LangTag,
-        target: &'a LangTag,
+        (source, target): (&'a LangTag, &'a LangTag),
         glossary: Option<Arc<Glossary>>,
         chunks: &[Chunk],
+        memory: &'a dyn Memory,
     ) -> Lane<'a> {
         let before = std::iter::once(None)
             .chain(
@@ -57,6 +65,22 @@ impl<'a> Lane<'a> {
             )
             .take(chunks.len())
             .collect();
+        let protect = gw.protect().do_not_translate.join("\u{1f}");
+        let glossary_version = glossary.as_ref().map_or("", |g| g.version.as_str());
+        let fingerprints = route
+            .iter()
+            .map(|(d, _)| {
+                content_hash([
+                    source.as_str(),
+                    target.as_str(),
+                    d.name(),
+                    d.model(),
+                    gw.prompts().version(),
+                    glossary_version,
+                    &protect,
+                ])
+            })
+            .collect();
         Lane {
             route,
             source,
@@ -65,7 +89,35 @@ impl<'a> Lane<'a> {
             glossary,
             before,
             finished: Mutex::new(HashMap::new()),
+            memory,
+            fingerprints,
         }
+    }
+
+    /// The cache key of `text` translated by the route's backend `k`.
+    fn key(&self, k: usize, text: &str) -> String {
+        content_hash([self.fingerprints[k].as_str(), text])
+    }
+
+    /// The source block of a piece of `unit` (`None` for the title).
+    fn block(&self, unit: usize) -> Option<usize> {
+        unit.checked_sub(self.first_block?)
+    }
+
+    /// Earlier translations of `pieces`, each from the first backend of the route that
+    /// has one.
+    async fn recall(&self, pieces: &[Piece]) -> Vec<Option<String>> {
+        let keys: Vec<String> = pieces
+            .iter()
+            .flat_map(|p| (0..self.route.len()).map(|k| self.key(k, &p.text)))
+            .collect();
+        let found = self.memory.recall(&keys).await;
+        (0..pieces.len())
+            .map(|i| {
+                (0..self.route.len())
+                    .find_map(|k| found.get(i * self.route.len() + k).cloned().flatten())
+            })
+            .collect()
     }
 
     /// The most pieces a chunk may hold on this route (the least any backend takes).
@@ -101,44 +153,96 @@ pub(super) async fn translate_chunk(
     lane: &Lane<'_>,
     chunk: &Chunk,
 ) -> Result<ChunkDone, RunError> {
-    let pieces: Vec<&Piece> = chunk.pieces.iter().collect();
+    let recalled = lane.recall(&chunk.pieces).await;
+    let missing: Vec<&Piece> = chunk
+        .pieces
+        .iter()
+        .zip(&recalled)
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
     let mut done = ChunkDone {
         texts: Vec::new(),
         ledger: Ledger::default(),
     };
+    let mut fresh = Vec::new();
+    if !missing.is_empty() {
+        let span = tracing::info_span!("chunk", lang = %lane.target, chunk = chunk.id);
+        fresh = translate_missing(gw, lane, chunk.id, &missing, &mut done.ledger)
+            .instrument(span)
+            .await?;
+        let entries: Vec<(String, String)> = missing
+            .iter()
+            .zip(&fresh)
+            .map(|(p, (text, k))| (lane.key(*k, &p.text), text.clone()))
+            .collect();
+        lane.memory.remember(&entries).await;
+    }
+    let mut fresh = fresh.into_iter();
+    done.texts = recalled
+        .into_iter()
+        .map(|r| {
+            r.or_else(|| fresh.next().map(|(t, _)| t))
+                .unwrap_or_default()
+        })
+        .collect();
+    lane.finish(chunk.id, &done.texts);
+    lane.memory.event(Event::Done {
+        lang: lane.target.to_string(),
+        chunk: chunk.id,
+        cached: chunk.pieces.len() - missing.len(),
+        pieces: chunk
+            .pieces
+            .iter()
+            .zip(&done.texts)
+            .map(|(p, t)| PieceText {
+                block: lane.block(p.unit),
+                text: t.clone(),
+            })
+            .collect(),
+    });
+    Ok(done)
+}
+
+/// Translates `pieces` along the route: whole, else block by block. Each text comes with
+/// the index of the backend that wrote it.
+async fn translate_missing(
+    gw: &Gateway,
+    lane: &Lane<'_>,
+    chunk: usize,
+    pieces: &[&Piece],
+    ledger: &mut Ledger,
+) -> Result<Vec<(String, usize)>, RunError> {
     let walk = Walk {
         gw,
         lane,
-        chunk: chunk.id,
-        context: lane.context(chunk.id),
+        chunk,
+        context: lane.context(chunk),
     };
     let failed = |last| RunError::ChunkFailed {
         lang: lane.target.clone(),
-        chunk: chunk.id,
+        chunk,
         last,
     };
-    match walk.along_route(&pieces, &mut done.ledger).await {
-        Ok(texts) => done.texts = texts,
-        Err(last) if pieces.len() == 1 => return Err(failed(last)),
+    match walk.along_route(pieces, ledger).await {
+        Ok((texts, k)) => Ok(texts.into_iter().map(|t| (t, k)).collect()),
+        Err(last) if pieces.len() == 1 => Err(failed(last)),
         Err(_) => {
-            for piece in &pieces {
-                let mut text = walk
-                    .along_route(&[piece], &mut done.ledger)
-                    .await
-                    .map_err(failed)?;
-                done.texts.extend(text.pop());
+            let mut out = Vec::new();
+            for piece in pieces {
+                let (mut text, k) = walk.along_route(&[piece], ledger).await.map_err(failed)?;
+                out.extend(text.pop().map(|t| (t, k)));
             }
-            done.ledger.warnings.push(Warning {
+            ledger.warnings.push(Warning {
                 lang: lane.target.to_string(),
-                chunk: Some(chunk.id),
+                chunk: Some(chunk),
                 block: None,
                 backend: None,
                 message: "no backend translated the chunk whole: translated block by block".into(),
             });
+            Ok(out)
         }
     }
-    lane.finish(chunk.id, &done.texts);
-    Ok(done)
 }
 
 /// What every attempt for one chunk shares.
@@ -150,16 +254,17 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Tries `pieces` on each backend of the route in turn; the last problem otherwise.
+    /// Tries `pieces` on each backend of the route in turn: the texts and the index of
+    /// the backend that wrote them, or the last problem.
     async fn along_route(
         &self,
         pieces: &[&Piece],
         ledger: &mut Ledger,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<(Vec<String>, usize), String> {
         let mut last = String::new();
-        for (dispatcher, _) in &self.lane.route {
+        for (k, (dispatcher, _)) in self.lane.route.iter().enumerate() {
             match self.on_backend(dispatcher, pieces, ledger).await {
-                Ok(texts) => return Ok(texts),
+                Ok(texts) => return Ok((texts, k)),
                 Err(problem) => last = problem,
             }
         }
@@ -232,10 +337,7 @@ impl Walk<'_> {
         let name = dispatcher.name();
         let (request, protected) = self.request(dispatcher, pieces)?;
         // The source block of the answer's block `k` (from 1).
-        let block = |k: Option<usize>| {
-            let unit = units.get(k?.checked_sub(1)?)?;
-            unit.checked_sub(self.lane.first_block?)
-        };
+        let block = |k: Option<usize>| self.lane.block(*units.get(k?.checked_sub(1)?)?);
         let warning_at = |k: Option<usize>, message: String| Warning {
             lang: target.to_string(),
             chunk: Some(self.chunk),
@@ -245,14 +347,29 @@ impl Walk<'_> {
         };
         let warning = |message: String| warning_at(None, message);
         let mut last = String::new();
+        let event = |backend: &str| (target.to_string(), self.chunk, backend.to_string());
         for _ in 0..ANSWER_ATTEMPTS {
+            let (lang, chunk, backend) = event(name);
+            self.lane.memory.event(Event::Sent {
+                lang,
+                chunk,
+                backend,
+            });
             match dispatcher.call(&request).await {
                 Ok(response) => {
                     ledger.usage.push((name.to_string(), response.usage));
                     let checked = self.check(pieces, &protected, response.answer).await;
                     let warn = |k, m| ledger.warnings.push(warning_at(k, m));
                     match judge(self.gw.policy(), name, checked, warn) {
-                        Judged::Use(texts) => return Ok(texts),
+                        Judged::Use(texts) => {
+                            let (lang, chunk, backend) = event(name);
+                            self.lane.memory.event(Event::Validated {
+                                lang,
+                                chunk,
+                                backend,
+                            });
+                            return Ok(texts);
+                        }
                         Judged::Again(why) => {
                             last = why;
                             ledger.warnings.push(warning(last.clone()));

@@ -4,6 +4,7 @@
 //! walks its route of backends is in [`attempts`]; how a summary is made, in [`summarize`].
 
 mod attempts;
+mod memory;
 mod summarize;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +25,7 @@ use crate::length::LengthSpec;
 use crate::prompts::PromptError;
 use crate::validate::{Action, Checked, Policy, Problem};
 
+pub use memory::{Event, Forgetful, Memory, PieceText};
 pub use summarize::{Fit, Method, Summary};
 
 /// What a run is asked for.
@@ -124,9 +126,6 @@ fn task_name(task: Task) -> &'static str {
     }
 }
 
-/// Progress as (steps done, steps in all): one step per translated chunk and per summary.
-pub type OnProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
 struct ChunkDone {
     texts: Vec<String>,
     ledger: Ledger,
@@ -154,7 +153,7 @@ pub async fn run(
     gw: &Gateway,
     article: &Article,
     job: &Job,
-    on_progress: OnProgress<'_>,
+    memory: &dyn Memory,
 ) -> Result<RunOutput, RunError> {
     let units = article.units();
     let mut plans = Vec::new();
@@ -168,7 +167,14 @@ pub async fn run(
             chunk::plan_capped(&units, route[0].1, attempts::Lane::max_pieces(&route))
         };
         let glossary = gw.glossary(&article.lang, target, &job.glossaries);
-        let mut lane = attempts::Lane::new(route, &article.lang, target, glossary, &chunks);
+        let pair = (&article.lang, target);
+        let mut lane = attempts::Lane::new(gw, route, pair, glossary, &chunks, memory);
+        for c in &chunks {
+            memory.event(Event::Queued {
+                lang: target.to_string(),
+                chunk: c.id,
+            });
+        }
         lane.first_block = Some(usize::from(article.title.is_some()));
         plans.push((target, lane, chunks));
     }
@@ -185,8 +191,8 @@ pub async fn run(
     }
     let total = plans.iter().map(|(_, _, c)| c.len()).sum::<usize>() + job.summarize.len();
     let done = AtomicUsize::new(0);
-    let step = || on_progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-    on_progress(0, total);
+    let step = || memory.progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+    memory.progress(0, total);
     let chunk_jobs = plans.iter().flat_map(|(_, lane, chunks)| {
         chunks.iter().map(|c| async {
             let result = attempts::translate_chunk(gw, lane, c).await;
@@ -196,7 +202,20 @@ pub async fn run(
     });
     let pivot = summarize::Pivot::new();
     let summary_jobs = job.summarize.iter().map(|target| async {
-        let result = summarize::summarize(gw, article, target, job.length, &pivot).await;
+        let result = match memory.recall_summary(target.as_str()).await {
+            Some(summary) => Ok((summary, Ledger::default())),
+            None => {
+                let made = summarize::summarize(gw, article, target, job.length, &pivot).await;
+                if let Ok((summary, _)) = &made {
+                    memory.remember_summary(summary).await;
+                    memory.event(Event::Summary {
+                        lang: target.to_string(),
+                        text: summary.text.clone(),
+                    });
+                }
+                made
+            }
+        };
         step();
         result
     });

@@ -32,7 +32,7 @@ const ANSWER_ATTEMPTS: usize = 3;
 const MAX_ROUNDS: usize = 4;
 
 /// How the summary came to keep its length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
     AsWritten,
@@ -40,14 +40,14 @@ pub enum Fit {
     Cut,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     Llm,
     Extractive,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The language asked for.
     pub lang: LangTag,
@@ -263,7 +263,8 @@ async fn translated(
             };
             let glossary = gw.glossary(source, target, &[]);
             let chunks = [chunk];
-            let lane = attempts::Lane::new(route, source, target, glossary, &chunks);
+            let pair = (source, target);
+            let lane = attempts::Lane::new(gw, route, pair, glossary, &chunks, &super::Forgetful);
             attempts::translate_chunk(gw, &lane, &chunks[0]).await
         }
         Err(e) => Err(e),
