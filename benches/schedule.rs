@@ -84,6 +84,7 @@ async fn measure(server: &MockServer) {
         summarize: Vec::new(),
         length: LengthSpec::Short,
         glossaries: Vec::new(),
+        priority: lingo::dispatch::Priority::Normal,
     };
     // Load the tokenizer and the language models before the clock starts.
     chunk::count_tokens("warm up");

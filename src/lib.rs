@@ -32,4 +32,5 @@ pub mod protect;
 pub mod router;
 pub mod secret;
 pub mod sentences;
+pub mod store;
 pub mod validate;

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use lingo::article::{Article, InputFormat};
 use lingo::config::{self, Config};
+use lingo::dispatch::Priority;
 use lingo::gateway::Gateway;
 use lingo::glossary::Glossary;
 use lingo::lang::LangTag;
@@ -201,12 +202,14 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             },
             length: summary.unwrap_or(LengthSpec::Short),
             glossaries,
+            priority: Priority::Normal,
         },
         Ask::Summarize(length) => Job {
             translate: Vec::new(),
             summarize: targets,
             length,
             glossaries,
+            priority: Priority::Normal,
         },
     };
     let gateway = Gateway::start(config).await.map_err(|e| {

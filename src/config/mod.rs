@@ -88,6 +88,48 @@ pub struct Config {
     pub protect: Rules,
     /// Term lists by language pair, from `[glossaries] dir`.
     pub glossaries: Glossaries,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub webhooks: WebhookConfig,
+}
+
+/// `lingo serve`: where it listens, who may call it, and how much it takes.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerConfig {
+    pub listen: std::net::SocketAddr,
+    /// Bearer keys, stored as SHA-256 hex digests; none means loopback only.
+    pub api_keys: Vec<ApiKey>,
+    /// Work submitted per key and minute (jobs and synchronous calls).
+    pub requests_per_minute: u32,
+    pub max_body_bytes: usize,
+    /// Target languages one request may ask for.
+    pub max_langs: usize,
+    pub sync_timeout_ms: u64,
+    /// Jobs running at once; the rest wait by priority.
+    pub max_jobs: usize,
+    /// How long in-flight work may finish after SIGTERM.
+    pub drain_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKey {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreConfig {
+    /// The SQLite file, relative to the config file's folder.
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WebhookConfig {
+    /// Hosts (or host:port) webhooks may go to; any when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    pub max_attempts: u32,
+    pub base_ms: u64,
 }
 
 /// Where a backend's requests go.

@@ -19,6 +19,46 @@ pub struct RawConfig {
     pub protect: RawProtect,
     #[serde(default)]
     pub glossaries: RawGlossaries,
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub webhooks: RawWebhooks,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub api_keys: Option<Vec<RawApiKey>>,
+    pub requests_per_minute: Option<u32>,
+    pub max_body_bytes: Option<usize>,
+    pub max_langs: Option<usize>,
+    pub sync_timeout_ms: Option<u64>,
+    pub max_jobs: Option<usize>,
+    pub drain_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiKey {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhooks {
+    pub allow: Option<Vec<String>>,
+    pub max_attempts: Option<u32>,
+    pub base_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,10 +4,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::raw::{RawBackend, RawConfig, RawGlossaries, RawRate, RawRetry, RawRoute};
+use super::raw::{
+    RawBackend, RawConfig, RawGlossaries, RawRate, RawRetry, RawRoute, RawServer, RawStore,
+    RawWebhooks,
+};
 use super::{
-    BackendConfig, BackendKind, Config, ConfigError, Endpoint, Protocol, RateLimits, RetryPolicy,
-    Route, Task,
+    ApiKey, BackendConfig, BackendKind, Config, ConfigError, Endpoint, Protocol, RateLimits,
+    RetryPolicy, Route, ServerConfig, StoreConfig, Task, WebhookConfig,
 };
 use crate::chunk::Budget;
 use crate::glossary::Glossaries;
@@ -131,7 +134,76 @@ pub(super) fn validate(
         validation,
         protect: Rules { do_not_translate },
         glossaries: glossaries(&ctx, path, &raw.glossaries)?,
+        server: server(&ctx, raw.server)?,
+        store: store(path, raw.store),
+        webhooks: webhooks(&ctx, raw.webhooks)?,
     })
+}
+
+fn server(ctx: &Ctx, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+    let listen = raw.listen.as_deref().unwrap_or("127.0.0.1:8080");
+    let listen = listen.parse().map_err(|_| {
+        ctx.err(
+            "server.listen",
+            format!("'{listen}' is not an address: write IP:PORT, e.g. \"127.0.0.1:8080\""),
+        )
+    })?;
+    let mut api_keys = Vec::new();
+    for (i, key) in raw.api_keys.unwrap_or_default().into_iter().enumerate() {
+        let hex = key.sha256.to_ascii_lowercase();
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            let fix =
+                "must be the SHA-256 of the key in hex (64 digits): printf %s KEY | sha256sum";
+            return Err(ctx.err(format!("server.api_keys[{i}].sha256"), fix));
+        }
+        api_keys.push(ApiKey {
+            name: key.name,
+            sha256: hex,
+        });
+    }
+    let positive = |key: &str, v: u64| {
+        if v == 0 {
+            Err(ctx.err(format!("server.{key}"), "must be above 0"))
+        } else {
+            Ok(())
+        }
+    };
+    let server = ServerConfig {
+        listen,
+        api_keys,
+        requests_per_minute: raw.requests_per_minute.unwrap_or(120),
+        max_body_bytes: raw.max_body_bytes.unwrap_or(1024 * 1024),
+        max_langs: raw.max_langs.unwrap_or(20),
+        sync_timeout_ms: raw.sync_timeout_ms.unwrap_or(120_000),
+        max_jobs: raw.max_jobs.unwrap_or(16),
+        drain_ms: raw.drain_ms.unwrap_or(10_000),
+    };
+    positive("requests_per_minute", u64::from(server.requests_per_minute))?;
+    positive("max_body_bytes", server.max_body_bytes as u64)?;
+    positive("max_langs", server.max_langs as u64)?;
+    positive("sync_timeout_ms", server.sync_timeout_ms)?;
+    positive("max_jobs", server.max_jobs as u64)?;
+    Ok(server)
+}
+
+fn store(path: &Path, raw: RawStore) -> StoreConfig {
+    let beside = path.parent().unwrap_or(Path::new("."));
+    StoreConfig {
+        path: beside.join(raw.path.as_deref().unwrap_or("lingo.db")),
+    }
+}
+
+fn webhooks(ctx: &Ctx, raw: RawWebhooks) -> Result<WebhookConfig, ConfigError> {
+    let hooks = WebhookConfig {
+        allow: raw.allow,
+        max_attempts: raw.max_attempts.unwrap_or(8),
+        base_ms: raw.base_ms.unwrap_or(1000),
+    };
+    if hooks.max_attempts == 0 || hooks.base_ms == 0 {
+        let fix = "max_attempts and base_ms must be above 0";
+        return Err(ctx.err("webhooks", fix));
+    }
+    Ok(hooks)
 }
 
 /// The glossary folder: `[glossaries] dir`, or `glossaries/` beside the config file when

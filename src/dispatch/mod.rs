@@ -10,6 +10,7 @@
 //! never saves up a burst.
 
 mod pause;
+mod slots;
 mod window;
 
 use std::num::NonZeroU32;
@@ -18,12 +19,13 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
 
 use crate::backend::{Backend, BackendError, BackendRequest, BackendResponse};
 use crate::chunk::count_tokens;
 use crate::config::{BackendConfig, RetryPolicy};
 use pause::Pause;
+pub use slots::Priority;
+use slots::Slots;
 use window::RollingWindow;
 
 /// What one call spends of the per-minute quotas.
@@ -37,7 +39,7 @@ pub struct Dispatcher {
     name: String,
     model: String,
     backend: Arc<dyn Backend>,
-    slots: Semaphore,
+    slots: Slots,
     requests: DefaultDirectRateLimiter,
     window: RollingWindow,
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
@@ -69,7 +71,7 @@ impl Dispatcher {
             name: cfg.name.clone(),
             model: cfg.model.clone(),
             backend,
-            slots: Semaphore::new(rate.max_concurrency),
+            slots: Slots::new(rate.max_concurrency),
             requests: RateLimiter::direct(quota),
             window: RollingWindow::new(rate.requests_per_second.ceil() as usize),
             tokens: per_minute(rate.tokens_per_minute),
@@ -86,6 +88,11 @@ impl Dispatcher {
 
     pub fn model(&self) -> &str {
         &self.model
+    }
+
+    /// Requests waiting for a concurrency slot, by priority (breaking, normal, bulk).
+    pub fn waiting(&self) -> [usize; 3] {
+        self.slots.waiting()
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -129,11 +136,7 @@ impl Dispatcher {
         req: &BackendRequest,
         cost: Cost,
     ) -> Result<BackendResponse, BackendError> {
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| BackendError::Connection("dispatcher closed".into()))?;
+        let _slot = self.slots.acquire(Priority::current()).await;
         let ticket = loop {
             self.pause.wait().await;
             self.requests.until_ready().await;

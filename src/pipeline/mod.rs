@@ -17,7 +17,7 @@ use crate::article::{Article, Block};
 use crate::backend::{Account, Usage};
 use crate::chunk::{self, Budget, Chunk};
 use crate::config::Task;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Priority};
 use crate::gateway::{Gateway, RoutedBackend};
 use crate::glossary::Glossary;
 use crate::lang::LangTag;
@@ -36,6 +36,8 @@ pub struct Job {
     pub length: LengthSpec,
     /// The request's own glossaries, laid over the config's for their language pair.
     pub glossaries: Vec<Glossary>,
+    /// Who gets a saturated backend's next free slot: every call of the run carries it.
+    pub priority: Priority,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -150,6 +152,15 @@ fn translation_route<'g>(
 }
 
 pub async fn run(
+    gw: &Gateway,
+    article: &Article,
+    job: &Job,
+    memory: &dyn Memory,
+) -> Result<RunOutput, RunError> {
+    job.priority.scope(run_job(gw, article, job, memory)).await
+}
+
+async fn run_job(
     gw: &Gateway,
     article: &Article,
     job: &Job,

@@ -1,0 +1,152 @@
+//! Where the service keeps jobs, their events, the piece cache and the webhook outbox. One
+//! small trait, so that a Postgres store for several replicas is a second implementation;
+//! SQLite ([`sqlite`]) is the one that ships.
+
+mod sqlite;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Database(String),
+    #[error("store: a stored record is unreadable ({0})")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Database(e.to_string())
+    }
+}
+
+pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|j| j.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+/// A job as stored.
+#[derive(Clone, Debug)]
+pub struct JobRecord {
+    pub id: String,
+    pub status: JobStatus,
+    pub priority: String,
+    /// The submitted request, as JSON.
+    pub request: String,
+    /// The result document, once the job has ended.
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub done_steps: i64,
+    pub total_steps: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A webhook delivery waiting in the outbox.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: i64,
+    pub job_id: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub body: String,
+    pub attempts: i64,
+}
+
+pub trait Store: Send + Sync {
+    fn create_job(&self, job: &JobRecord) -> StoreFuture<'_, ()>;
+    fn set_status<'a>(&'a self, id: &'a str, status: JobStatus) -> StoreFuture<'a, ()>;
+    fn set_progress<'a>(&'a self, id: &'a str, done: i64, total: i64) -> StoreFuture<'a, ()>;
+    /// Ends a job with its result document or error.
+    fn finish_job<'a>(
+        &'a self,
+        id: &'a str,
+        status: JobStatus,
+        result: Option<&'a str>,
+        error: Option<&'a str>,
+    ) -> StoreFuture<'a, ()>;
+    fn job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<JobRecord>>;
+    /// Jobs queued or running: what a restart resumes.
+    fn unfinished(&self) -> StoreFuture<'_, Vec<JobRecord>>;
+    /// Appends an event; its sequence number (from 1) is the SSE event id.
+    fn add_event<'a>(&'a self, job: &'a str, data: &'a str) -> StoreFuture<'a, i64>;
+    fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<(i64, String)>>;
+    fn cache_get<'a>(&'a self, keys: &'a [String]) -> StoreFuture<'a, Vec<Option<String>>>;
+    fn cache_put<'a>(&'a self, entries: &'a [(String, String)]) -> StoreFuture<'a, ()>;
+    fn summary_get<'a>(&'a self, job: &'a str, lang: &'a str) -> StoreFuture<'a, Option<String>>;
+    fn summary_put<'a>(&'a self, job: &'a str, lang: &'a str, data: &'a str)
+    -> StoreFuture<'a, ()>;
+    fn outbox_add<'a>(
+        &'a self,
+        job: &'a str,
+        url: &'a str,
+        secret: Option<&'a str>,
+        body: &'a str,
+    ) -> StoreFuture<'a, ()>;
+    /// Deliveries whose time has come, oldest first.
+    fn outbox_due(&self, now: i64) -> StoreFuture<'_, Vec<Delivery>>;
+    /// Records an attempt: delivered, to try again at `retry_at`, or given up (`None`).
+    fn outbox_attempted<'a>(
+        &'a self,
+        id: i64,
+        delivered: bool,
+        retry_at: Option<i64>,
+        error: Option<&'a str>,
+    ) -> StoreFuture<'a, ()>;
+    /// Whether the store answers (for `/readyz`).
+    fn ping(&self) -> StoreFuture<'_, ()>;
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
