@@ -200,6 +200,14 @@ impl Gateway {
         &self.config.protect
     }
 
+    /// Requests waiting for a slot of backend `name`, by priority; `None` when it has no
+    /// dispatcher (built-in backends).
+    pub fn waiting(&self, name: &str) -> Option<[usize; 3]> {
+        let backend = self.backends.iter().find(|b| b.name() == name)?;
+        let (dispatcher, _) = backend.remote()?;
+        Some(dispatcher.waiting())
+    }
+
     /// What each vendor account reports of its consumption (DeepL `/v2/usage`).
     pub fn accounts(&self) -> Vec<(&str, Account)> {
         self.backends

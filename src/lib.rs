@@ -32,5 +32,6 @@ pub mod protect;
 pub mod router;
 pub mod secret;
 pub mod sentences;
+pub mod server;
 pub mod store;
 pub mod validate;

@@ -58,6 +58,17 @@ enum Command {
         #[command(flatten)]
         options: MockOptions,
     },
+    /// Serve the HTTP API: jobs, events, webhooks, synchronous calls, metrics.
+    Serve {
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// Overrides [server] listen, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Logs as JSON lines on stderr.
+        #[arg(long)]
+        log_json: bool,
+    },
     /// Validate a config file and print the effective config, secrets masked.
     CheckConfig {
         #[arg(default_value = config::DEFAULT_PATH)]
@@ -108,22 +119,26 @@ fn internal(e: impl Into<anyhow::Error>) -> Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_log = if matches!(cli.command, Command::Mock { .. }) {
+    let default_log = if matches!(cli.command, Command::Mock { .. } | Command::Serve { .. }) {
         "info"
     } else {
         "error"
     };
-    tracing_subscriber::fmt()
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LINGO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LINGO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
-        )
-        .init();
+        .with_env_filter(filter);
+    if matches!(cli.command, Command::Serve { log_json: true, .. }) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let result = match cli.command {
         Command::Translate { input, summary } => run(input, Ask::Translate(summary)).await,
         Command::Summarize { input, length } => run(input, Ask::Summarize(length)).await,
         Command::Mock { listen, options } => serve_mock(listen, options).await,
+        Command::Serve { config, listen, .. } => serve(&config, listen).await,
         Command::CheckConfig { path } => check_config(&path),
     };
     match result {
@@ -281,6 +296,42 @@ async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Fail
     mock::run(listener, options, shutdown)
         .await
         .map_err(internal)
+}
+
+async fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), Failure> {
+    let config = Config::load(path).map_err(usage)?;
+    let addr = listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+        .map_err(usage)?;
+    let bound = listener.local_addr().map_err(internal)?;
+    eprintln!("lingo serve: listening on http://{bound}");
+    if config.server.api_keys.is_empty() {
+        eprintln!("lingo serve: no API keys configured: serving loopback only, without auth");
+    }
+    let shutdown = async {
+        let term = async {
+            #[cfg(unix)]
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                term.recv().await;
+                return;
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+    };
+    lingo::server::run(listener, config, shutdown)
+        .await
+        .map_err(|e| {
+            let code = if e.is_config() { 2 } else { 3 };
+            Failure(code, e.into())
+        })
 }
 
 fn check_config(path: &Path) -> Result<(), Failure> {

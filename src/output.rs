@@ -155,6 +155,12 @@ struct SummaryDoc<'a> {
 }
 
 fn json(out: &RunOutput) -> String {
+    serde_json::to_string_pretty(&document(out))
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
+}
+
+/// The JSON document of the CLI contract, which the HTTP API returns too.
+pub fn document(out: &RunOutput) -> serde_json::Value {
     let results = by_lang(out)
         .into_iter()
         .map(|(lang, r)| {
@@ -193,6 +199,5 @@ fn json(out: &RunOutput) -> String {
         warnings: &out.warnings,
         errors: &out.failures,
     };
-    serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
+    serde_json::to_value(&doc).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
 }

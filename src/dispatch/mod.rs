@@ -24,8 +24,7 @@ use crate::backend::{Backend, BackendError, BackendRequest, BackendResponse};
 use crate::chunk::count_tokens;
 use crate::config::{BackendConfig, RetryPolicy};
 use pause::Pause;
-pub use slots::Priority;
-use slots::Slots;
+pub use slots::{Priority, Slots};
 use window::RollingWindow;
 
 /// What one call spends of the per-minute quotas.

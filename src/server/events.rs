@@ -1,0 +1,107 @@
+//! `GET /v1/jobs/{id}/events`: Server-Sent Events. A stream first replays the stored
+//! events after `Last-Event-ID` (so a client that reconnects misses nothing), then
+//! follows the live ones, and ends after the job's `done` event.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::AppState;
+use super::problem::{Kind, Problem};
+
+/// The SSE event for a stored event, named by its `type`; and whether it ends the job.
+fn sse(seq: i64, data: &str) -> (SseEvent, bool) {
+    let kind = serde_json::from_str::<serde_json::Value>(data)
+        .ok()
+        .and_then(|v| v["type"].as_str().map(String::from))
+        .unwrap_or_else(|| "message".into());
+    let done = kind == "done";
+    let event = SseEvent::default()
+        .id(seq.to_string())
+        .event(kind)
+        .data(data);
+    (event, done)
+}
+
+/// Job events as Server-Sent Events, replayed after `Last-Event-ID` and then live.
+#[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs",
+    params(("id" = String, Path, description = "The job id"),
+           ("Last-Event-ID" = Option<i64>, Header, description = "The last event seen")),
+    responses((status = 200, description = "text/event-stream of queued, sent, validated, done, summary and done events"),
+               (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn stream(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let record = match state.jobs.store.job(&id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Problem::new(Kind::UnknownJob, format!("no job '{id}'"))
+                .at("/id")
+                .into_response();
+        }
+        Err(e) => return Problem::new(Kind::Internal, e.to_string()).into_response(),
+    };
+    let mut after: i64 = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    // Subscribed before reading the store, so nothing falls between the two.
+    let mut live = state.jobs.subscribe(&id);
+    let (tx, rx) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
+    let jobs = state.jobs.clone();
+    let mut closing = state.closing.clone();
+    let finished = record.status.is_final();
+    tokio::spawn(async move {
+        let replay = |after: i64| {
+            let jobs = jobs.clone();
+            let id = id.clone();
+            async move {
+                jobs.store
+                    .events_after(&id, after)
+                    .await
+                    .unwrap_or_default()
+            }
+        };
+        for (seq, data) in replay(after).await {
+            after = seq;
+            let (event, done) = sse(seq, &data);
+            if tx.send(Ok(event)).await.is_err() || done {
+                return;
+            }
+        }
+        if finished {
+            return;
+        }
+        loop {
+            let next = tokio::select! {
+                next = live.recv() => next,
+                _ = closing.changed() => return,
+            };
+            let batch = match next {
+                Ok((seq, data)) if seq > after => vec![(seq, data)],
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => replay(after).await,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            for (seq, data) in batch {
+                after = seq;
+                let (event, done) = sse(seq, &data);
+                if tx.send(Ok(event)).await.is_err() || done {
+                    return;
+                }
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}

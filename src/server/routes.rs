@@ -1,0 +1,322 @@
+//! The `/v1` handlers: submit, read and cancel jobs; synchronous translate and summarize;
+//! the backends' limits, health and usage; and the health checks.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::problem::{Kind, Problem};
+use super::request::{self, Accepted, JobRequest};
+use crate::config::Task;
+use crate::pipeline::{self, Forgetful};
+use crate::store::JobStatus;
+
+/// Reads and checks a request body; every failure is a problem naming its cause.
+fn accepted(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Accepted, Problem> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                Kind::BodyTooLarge,
+                format!(
+                    "the body is over {} bytes: send a shorter article or split it",
+                    state.config.server.max_body_bytes
+                ),
+            )
+        } else {
+            Problem::new(Kind::InvalidJson, format!("cannot read the body: {e}"))
+        }
+    })?;
+    if let Some(kind) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !kind.starts_with("application/json")
+    {
+        return Err(Problem::new(
+            Kind::UnsupportedMediaType,
+            format!("content-type '{kind}': send application/json"),
+        ));
+    }
+    let parsed = request::parse(&body)?;
+    let accepted = request::accept(
+        parsed,
+        state.config.server.max_langs,
+        &state.config.webhooks,
+    )?;
+    for (task, langs, field) in [
+        (Task::Translate, &accepted.job.translate, "/translate"),
+        (Task::Summarize, &accepted.job.summarize, "/summarize/langs"),
+    ] {
+        for (i, lang) in langs.iter().enumerate() {
+            if state.gateway.route(task, lang).is_none_or(|r| r.is_empty()) {
+                return Err(Problem::new(
+                    Kind::NoRoute,
+                    format!("no configured backend serves {} into {lang}", task.as_str()),
+                )
+                .at(format!("{field}/{i}")));
+            }
+        }
+    }
+    Ok(accepted)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Submitted {
+    pub id: String,
+    #[schema(value_type = String, example = "queued")]
+    pub status: JobStatus,
+}
+
+/// Submits a job; it runs in the background.
+#[utoipa::path(post, path = "/v1/jobs", tag = "jobs", request_body = JobRequest,
+    responses((status = 202, body = Submitted),
+               (status = 400, body = Problem, content_type = "application/problem+json"),
+               (status = 413, body = Problem, content_type = "application/problem+json"),
+               (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let accepted = match accepted(&state, &headers, body) {
+        Ok(a) => a,
+        Err(p) => return p.into_response(),
+    };
+    match state.jobs.submit(accepted).await {
+        Ok(id) => {
+            let location = format!("/v1/jobs/{id}");
+            let body = Submitted {
+                id,
+                status: JobStatus::Queued,
+            };
+            (
+                StatusCode::ACCEPTED,
+                [(header::LOCATION, location)],
+                Json(body),
+            )
+                .into_response()
+        }
+        Err(e) => Problem::new(Kind::Internal, e).into_response(),
+    }
+}
+
+fn unknown(id: &str) -> Response {
+    Problem::new(
+        Kind::UnknownJob,
+        format!("no job '{id}': use the id POST /v1/jobs returned"),
+    )
+    .at("/id")
+    .into_response()
+}
+
+/// A job's status, progress and, once it has ended, its results.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "status, progress, results (the CLI's JSON document), errors, usage"),
+               (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.jobs.store.job(&id).await {
+        Ok(Some(r)) => {
+            let mut view = json!({
+                "id": r.id,
+                "status": r.status,
+                "priority": r.priority,
+                "progress": {"done": r.done_steps, "total": r.total_steps},
+                "created_at_ms": r.created_at,
+                "updated_at_ms": r.updated_at,
+            });
+            if let Some(result) = r
+                .result
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            {
+                for key in ["source", "results", "usage", "warnings", "errors"] {
+                    if let Some(v) = result.get(key) {
+                        view[key] = v.clone();
+                    }
+                }
+            }
+            if let Some(error) = r.error {
+                view["error"] = error.into();
+            }
+            Json(view).into_response()
+        }
+        Ok(None) => unknown(&id),
+        Err(e) => Problem::new(Kind::Internal, e.to_string()).into_response(),
+    }
+}
+
+/// Cancels a queued or running job.
+#[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, body = Submitted),
+               (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.jobs.cancel(&id).await {
+        Ok(Some(status)) => Json(Submitted { id, status }).into_response(),
+        Ok(None) => unknown(&id),
+        Err(e) => Problem::new(Kind::Internal, e).into_response(),
+    }
+}
+
+/// Runs a request to its end within `[server] sync_timeout_ms` and answers with the
+/// result document.
+async fn synchronous(
+    state: AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let accepted = match accepted(&state, &headers, body) {
+        Ok(a) => a,
+        Err(p) => return p.into_response(),
+    };
+    let bound = Duration::from_millis(state.config.server.sync_timeout_ms);
+    let run = pipeline::run(&state.gateway, &accepted.article, &accepted.job, &Forgetful);
+    match tokio::time::timeout(bound, run).await {
+        Err(_) => Problem::new(
+            Kind::Timeout,
+            format!(
+                "not done within {} ms: submit it as a job (POST /v1/jobs)",
+                bound.as_millis()
+            ),
+        )
+        .into_response(),
+        Ok(Err(e)) => Problem::new(Kind::BackendFailure, e.to_string()).into_response(),
+        Ok(Ok(out)) if out.translations.is_empty() && out.summaries.is_empty() => {
+            let why = out
+                .failures
+                .first()
+                .map_or_else(String::new, |f| f.message.clone());
+            Problem::new(Kind::BackendFailure, why).into_response()
+        }
+        Ok(Ok(out)) => Json(crate::output::document(&out)).into_response(),
+    }
+}
+
+/// Translates (and summarizes, if asked) synchronously.
+#[utoipa::path(post, path = "/v1/translate", tag = "synchronous", request_body = JobRequest,
+    responses((status = 200, description = "the CLI's JSON document"),
+               (status = 422, body = Problem, content_type = "application/problem+json"),
+               (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn translate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    synchronous(state, headers, body).await
+}
+
+/// Summarizes (and translates, if asked) synchronously.
+#[utoipa::path(post, path = "/v1/summarize", tag = "synchronous", request_body = JobRequest,
+    responses((status = 200, description = "the CLI's JSON document"),
+               (status = 422, body = Problem, content_type = "application/problem+json"),
+               (status = 504, body = Problem, content_type = "application/problem+json")))]
+pub async fn summarize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    synchronous(state, headers, body).await
+}
+
+/// Every backend: kind, limits, requests waiting by priority, and what its account reports.
+#[utoipa::path(get, path = "/v1/backends", tag = "service",
+    responses((status = 200, description = "one entry per configured backend")))]
+pub async fn backends(State(state): State<AppState>) -> Response {
+    let accounts: std::collections::HashMap<&str, _> =
+        state.gateway.accounts().into_iter().collect();
+    let list: Vec<Value> = state
+        .config
+        .backends
+        .iter()
+        .map(|b| {
+            let waiting = state.gateway.waiting(&b.name);
+            json!({
+                "name": b.name,
+                "kind": b.kind,
+                "model": b.model,
+                "tasks": b.tasks,
+                "rate": b.rate,
+                "retry": b.retry,
+                "waiting": waiting.map(|w| json!({"breaking": w[0], "normal": w[1], "bulk": w[2]})),
+                "account": accounts.get(b.name.as_str()),
+            })
+        })
+        .collect();
+    Json(json!({"backends": list})).into_response()
+}
+
+/// Alive: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "ok")))]
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// Ready: the store answers and the server is not shutting down.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "ready"), (status = 503, body = Problem, content_type = "application/problem+json")))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if *state.closing.borrow() {
+        return Problem::new(Kind::Unavailable, "shutting down").into_response();
+    }
+    match state.jobs.store.ping().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(e) => Problem::new(Kind::Unavailable, e.to_string()).into_response(),
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(handle) = super::metrics::handle() else {
+        return Problem::new(
+            Kind::Unavailable,
+            "metrics are not recorded in this process",
+        )
+        .into_response();
+    };
+    for (priority, n) in crate::dispatch::Priority::ALL
+        .iter()
+        .zip(state.jobs.depth())
+    {
+        metrics::gauge!("lingo_queue_depth", "priority" => priority.as_str(), "queue" => "jobs")
+            .set(n as f64);
+    }
+    for b in &state.config.backends {
+        if let Some(waiting) = state.gateway.waiting(&b.name) {
+            for (priority, n) in crate::dispatch::Priority::ALL.iter().zip(waiting) {
+                metrics::gauge!("lingo_queue_depth", "priority" => priority.as_str(), "queue" => b.name.clone()).set(n as f64);
+            }
+        }
+    }
+    handle.run_upkeep();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    Problem::new(Kind::NotFound, "no such path: see /openapi.json").into_response()
+}
+
+pub async fn method_not_allowed() -> Response {
+    Problem::new(
+        Kind::MethodNotAllowed,
+        "this path does not take this method: see /openapi.json",
+    )
+    .into_response()
+}
