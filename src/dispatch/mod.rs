@@ -135,7 +135,9 @@ impl Dispatcher {
         req: &BackendRequest,
         cost: Cost,
     ) -> Result<BackendResponse, BackendError> {
+        let queued = std::time::Instant::now();
         let _slot = self.slots.acquire(Priority::current()).await;
+        let limited = std::time::Instant::now();
         let ticket = loop {
             self.pause.wait().await;
             self.requests.until_ready().await;
@@ -164,7 +166,14 @@ impl Dispatcher {
                 break ticket;
             }
         };
+        let started = std::time::Instant::now();
         let result = self.backend.call(req, ticket.sent_at()).await;
+        self.record(
+            &result,
+            started - limited,
+            limited - queued,
+            started.elapsed(),
+        );
         if let Err(BackendError::QuotaExhausted(message)) = &result {
             tracing::warn!(backend = %self.name, %message, "quota spent: backend set aside");
             self.spent.extend(SPENT_QUOTA_COOLDOWN);
@@ -175,6 +184,39 @@ impl Dispatcher {
             self.pause.extend(wait);
         }
         result
+    }
+
+    /// Prometheus series for one call: its outcome, latency, the time it waited for a
+    /// slot and for the limiters, and what it spent.
+    fn record(
+        &self,
+        result: &Result<BackendResponse, BackendError>,
+        limiter_wait: Duration,
+        slot_wait: Duration,
+        latency: Duration,
+    ) {
+        let backend = self.name.clone();
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        metrics::counter!("lingo_backend_requests_total", "backend" => backend.clone(), "status" => outcome)
+            .increment(1);
+        metrics::histogram!("lingo_backend_latency_seconds", "backend" => backend.clone())
+            .record(latency.as_secs_f64());
+        metrics::histogram!("lingo_limiter_wait_seconds", "backend" => backend.clone())
+            .record(limiter_wait.as_secs_f64());
+        metrics::histogram!("lingo_slot_wait_seconds", "backend" => backend.clone())
+            .record(slot_wait.as_secs_f64());
+        if let Ok(response) = result {
+            let u = response.usage;
+            metrics::counter!("lingo_backend_tokens_total", "backend" => backend.clone(), "kind" => "prompt")
+                .increment(u.prompt_tokens);
+            metrics::counter!("lingo_backend_tokens_total", "backend" => backend.clone(), "kind" => "completion")
+                .increment(u.completion_tokens);
+            metrics::counter!("lingo_backend_characters_total", "backend" => backend)
+                .increment(u.characters);
+        }
     }
 }
 

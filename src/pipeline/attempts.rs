@@ -187,7 +187,7 @@ pub(super) async fn translate_chunk(
         })
         .collect();
     lane.finish(chunk.id, &done.texts);
-    lane.memory.event(Event::Done {
+    lane.memory.event(Event::Translated {
         lang: lane.target.to_string(),
         chunk: chunk.id,
         cached: chunk.pieces.len() - missing.len(),

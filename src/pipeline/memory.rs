@@ -25,9 +25,10 @@ pub enum Event {
         chunk: usize,
         backend: String,
     },
-    /// The chunk is translated: its pieces, with the source block each belongs to (`None`
-    /// for the title), so that clients can show partial results.
-    Done {
+    /// The chunk is done: its translated pieces, with the source block each belongs to
+    /// (`None` for the title), so that clients can show partial results. (The job's own
+    /// end is the `done` event.)
+    Translated {
         lang: String,
         chunk: usize,
         cached: usize,

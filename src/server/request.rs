@@ -97,12 +97,7 @@ pub fn parse(body: &[u8]) -> Result<JobRequest, Problem> {
                 format!("{message}: send one JSON object"),
             )
         } else if message.starts_with("unknown field") {
-            let field = message
-                .split('`')
-                .nth(1)
-                .map(|f| format!("{pointer}/{f}").replace("//", "/"))
-                .unwrap_or(pointer);
-            Problem::new(Kind::UnknownField, format!("{message}; remove it")).at(field)
+            Problem::new(Kind::UnknownField, format!("{message}; remove it")).at(pointer)
         } else {
             Problem::new(Kind::InvalidField, message).at(pointer)
         }
