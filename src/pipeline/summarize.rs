@@ -300,10 +300,12 @@ impl Llm<'_> {
     async fn summary(&self, ledger: &mut Ledger) -> Result<(String, Fit), String> {
         let mut texts: Vec<String> = self.article.story().into_iter().map(String::from).collect();
         let mut from = self.article.lang.clone();
-        for _ in 0..MAX_ROUNDS {
+        for round in 0..MAX_ROUNDS {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let chunks = chunk::plan(&refs, self.budget);
-            if chunks.len() <= 1 {
+            // Partial summaries each near the budget would not shrink in another round:
+            // they go to the final call together instead.
+            if chunks.len() <= 1 || (round > 0 && chunks.len() * 2 > texts.len()) {
                 break;
             }
             // Map: each chunk summarized on its own, all at once, within dispatch limits.
