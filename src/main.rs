@@ -89,7 +89,8 @@ struct Input {
     from: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// How to read the input; by default Markdown for .md files, else plain text.
+    /// How to read the input; by default Markdown for .md files, HTML for .html and .htm
+    /// files (the page's main content is extracted), else plain text.
     #[arg(long, value_enum)]
     input_format: Option<InputFormat>,
     /// Keep copyright notices, share links and crumbs in translations (summaries never
@@ -191,14 +192,14 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
         .context("--glossary")
         .map_err(usage)?;
     let file = input.file.as_str();
-    let input_format =
-        input
-            .input_format
-            .unwrap_or(if file.ends_with(".md") || file.ends_with(".markdown") {
-                InputFormat::Markdown
-            } else {
-                InputFormat::Text
-            });
+    let by_extension = if file.ends_with(".md") || file.ends_with(".markdown") {
+        InputFormat::Markdown
+    } else if file.ends_with(".html") || file.ends_with(".htm") {
+        InputFormat::Html
+    } else {
+        InputFormat::Text
+    };
+    let input_format = input.input_format.unwrap_or(by_extension);
     let article = Article::parse(
         &read_input(file)?,
         input_format,

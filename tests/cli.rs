@@ -235,6 +235,43 @@ async fn default_config_translates_markdown_into_five_languages() {
     assert!(doc["warnings"].as_array().unwrap().is_empty());
 }
 
+/// An HTML page: its story is translated, its navigation, sidebar and footer are not.
+#[tokio::test]
+async fn html_pages_give_their_main_content() {
+    let out = lingo(
+        &[
+            "translate",
+            &sample("reservoir-page.html"),
+            "--to",
+            "ru",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    let doc = json(&out);
+    assert!(
+        doc["source"]["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Drought pushes"))
+    );
+    let source = doc["source"]["blocks"].to_string();
+    for furniture in [
+        "Subscribe",
+        "Most read",
+        "Ferry timetable",
+        "All rights reserved",
+    ] {
+        assert!(
+            !source.contains(furniture),
+            "{furniture} was kept: {source}"
+        );
+    }
+    assert!(source.contains("What residents must do") && source.contains("150 litres"));
+    assert_faithful(&doc, &["ru"]);
+}
+
 #[tokio::test]
 async fn reads_stdin_and_renders_text_and_markdown() {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_lingo"));

@@ -3,6 +3,7 @@
 //! one for one.
 
 mod boilerplate;
+mod html;
 mod markdown;
 mod plain;
 
@@ -53,6 +54,8 @@ pub struct Article {
 pub enum InputFormat {
     Text,
     Markdown,
+    /// A web page: its main content is extracted first.
+    Html,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,8 @@ pub enum ArticleError {
     InvalidUtf8(usize),
     #[error("the article is empty: give a file or stdin with some text")]
     Empty,
+    #[error("cannot find an article in the HTML ({0}): send its text or Markdown instead")]
+    Html(String),
     #[error(
         "could not tell the article's language (too short or mixed): pass it with --from, e.g. --from en"
     )]
@@ -82,6 +87,7 @@ impl Article {
         let (title, mut blocks) = match format {
             InputFormat::Text => plain::parse(text),
             InputFormat::Markdown => markdown::parse(text),
+            InputFormat::Html => html::parse(text)?,
         };
         let mut set_aside = Vec::new();
         if !keep_boilerplate {

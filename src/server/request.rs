@@ -41,7 +41,7 @@ pub struct ArticleIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub text: String,
-    /// `text` (default) or `markdown`.
+    /// `text` (default), `markdown` or `html` (the page's main content is extracted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// The article's language; detected when left out.
@@ -188,10 +188,13 @@ pub fn accept(
     let format = match request.article.format.as_deref() {
         None | Some("text") => InputFormat::Text,
         Some("markdown") => InputFormat::Markdown,
+        Some("html") => InputFormat::Html,
         Some(other) => {
             return Err(Problem::new(
                 Kind::InvalidField,
-                format!("format '{other}' is not supported: use \"text\" or \"markdown\""),
+                format!(
+                    "format '{other}' is not supported: use \"text\", \"markdown\" or \"html\""
+                ),
             )
             .at("/article/format"));
         }
