@@ -282,6 +282,27 @@ impl Config {
 
     /// The effective configuration as TOML, secrets masked.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+        let mut value = match toml::Value::try_from(self) {
+            Ok(v) => v,
+            Err(e) => return format!("# cannot render config: {e}\n"),
+        };
+        // Built-in backends make no HTTP calls: limits and timeouts do not apply to them.
+        let backends = value.get_mut("backends").and_then(|b| b.as_array_mut());
+        for b in backends.into_iter().flatten() {
+            if let Some(table) = b.as_table_mut()
+                && table.get("kind").and_then(|k| k.as_str()) == Some("extractive")
+            {
+                for key in [
+                    "rate",
+                    "retry",
+                    "timeout_ms",
+                    "max_chunk_chars",
+                    "max_chunk_tokens",
+                ] {
+                    table.remove(key);
+                }
+            }
+        }
+        toml::to_string_pretty(&value).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
     }
 }
