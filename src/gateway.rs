@@ -200,12 +200,10 @@ impl Gateway {
         &self.config.protect
     }
 
-    /// Requests waiting for a slot of backend `name`, by priority; `None` when it has no
-    /// dispatcher (built-in backends).
-    pub fn waiting(&self, name: &str) -> Option<[usize; 3]> {
+    /// The dispatcher of backend `name`; `None` for built-in backends.
+    pub fn dispatcher(&self, name: &str) -> Option<&Dispatcher> {
         let backend = self.backends.iter().find(|b| b.name() == name)?;
-        let (dispatcher, _) = backend.remote()?;
-        Some(dispatcher.waiting())
+        Some(backend.remote()?.0)
     }
 
     /// What each vendor account reports of its consumption (DeepL `/v2/usage`).

@@ -840,6 +840,8 @@ async fn metrics_openapi_backends_and_sync_calls() {
         .unwrap();
     assert_eq!(b["backends"][0]["name"], "llm");
     assert!(b["backends"][0]["rate"]["requests_per_second"].is_number());
+    assert_eq!(b["backends"][0]["health"]["quota_spent"], false);
+    assert_eq!(b["backends"][0]["waiting"]["breaking"], 0);
     let ready = client()
         .get(format!("{}/readyz", server.url))
         .send()

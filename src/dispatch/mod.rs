@@ -27,6 +27,12 @@ use pause::Pause;
 pub use slots::{Priority, Slots};
 use window::RollingWindow;
 
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Health {
+    pub paused: bool,
+    pub quota_spent: bool,
+}
+
 /// What one call spends of the per-minute quotas.
 #[derive(Clone, Copy)]
 struct Cost {
@@ -87,6 +93,15 @@ impl Dispatcher {
 
     pub fn model(&self) -> &str {
         &self.model
+    }
+
+    /// Whether the backend is usable now: not paused by a 429's Retry-After and its
+    /// quota not spent.
+    pub fn health(&self) -> Health {
+        Health {
+            paused: self.pause.is_active(),
+            quota_spent: self.spent.is_active(),
+        }
     }
 
     /// Requests waiting for a concurrency slot, by priority (breaking, normal, bulk).

@@ -231,7 +231,8 @@ pub async fn summarize(
     synchronous(state, headers, body).await
 }
 
-/// Every backend: kind, limits, requests waiting by priority, and what its account reports.
+/// Every backend: kind, limits, health (paused by a 429, quota spent), requests waiting by
+/// priority, and what its account reports.
 #[utoipa::path(get, path = "/v1/backends", tag = "service",
     responses((status = 200, description = "one entry per configured backend")))]
 pub async fn backends(State(state): State<AppState>) -> Response {
@@ -242,7 +243,11 @@ pub async fn backends(State(state): State<AppState>) -> Response {
         .backends
         .iter()
         .map(|b| {
-            let waiting = state.gateway.waiting(&b.name);
+            let dispatcher = state.gateway.dispatcher(&b.name);
+            let waiting = dispatcher.map(|d| {
+                let w = d.waiting();
+                json!({"breaking": w[0], "normal": w[1], "bulk": w[2]})
+            });
             json!({
                 "name": b.name,
                 "kind": b.kind,
@@ -250,7 +255,8 @@ pub async fn backends(State(state): State<AppState>) -> Response {
                 "tasks": b.tasks,
                 "rate": b.rate,
                 "retry": b.retry,
-                "waiting": waiting.map(|w| json!({"breaking": w[0], "normal": w[1], "bulk": w[2]})),
+                "health": dispatcher.map(|d| d.health()),
+                "waiting": waiting,
                 "account": accounts.get(b.name.as_str()),
             })
         })
@@ -295,8 +301,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             .set(n as f64);
     }
     for b in &state.config.backends {
-        if let Some(waiting) = state.gateway.waiting(&b.name) {
-            for (priority, n) in crate::dispatch::Priority::ALL.iter().zip(waiting) {
+        if let Some(dispatcher) = state.gateway.dispatcher(&b.name) {
+            for (priority, n) in crate::dispatch::Priority::ALL
+                .iter()
+                .zip(dispatcher.waiting())
+            {
                 metrics::gauge!("lingo_queue_depth", "priority" => priority.as_str(), "queue" => b.name.clone()).set(n as f64);
             }
         }
