@@ -119,12 +119,7 @@ fn read_answer(
     Err(match status {
         429 if spend_limit => BackendError::QuotaExhausted(message),
         402 => BackendError::QuotaExhausted(message),
-        429 => BackendError::RateLimited {
-            retry_after: wait,
-            message,
-        },
-        408 | 409 | 500..=599 => BackendError::Server { status, message },
-        _ => BackendError::Rejected { status, message },
+        _ => BackendError::from_status(status, wait, message),
     })
 }
 

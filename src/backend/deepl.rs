@@ -307,15 +307,12 @@ fn error(reply: &Reply) -> BackendError {
     };
     match reply.status {
         456 => BackendError::QuotaExhausted(format!("{message} (check /v2/usage)")),
-        429 | 529 => BackendError::RateLimited {
+        // DeepL's 529 means too many requests, like its 429: pause, then retry.
+        529 => BackendError::RateLimited {
             retry_after: reply.retry_after,
             message,
         },
-        500..=599 => BackendError::Server {
-            status: reply.status,
-            message,
-        },
-        status => BackendError::Rejected { status, message },
+        status => BackendError::from_status(status, reply.retry_after, message),
     }
 }
 

@@ -196,17 +196,7 @@ fn error(reply: &Reply) -> BackendError {
     let message = serde_json::from_slice::<WireError>(&reply.body)
         .map(|e| e.error)
         .unwrap_or_else(|_| reply.brief_text());
-    match reply.status {
-        429 => BackendError::RateLimited {
-            retry_after: reply.retry_after,
-            message,
-        },
-        500..=599 => BackendError::Server {
-            status: reply.status,
-            message,
-        },
-        status => BackendError::Rejected { status, message },
-    }
+    BackendError::from_status(reply.status, reply.retry_after, message)
 }
 
 #[derive(Serialize)]

@@ -167,6 +167,19 @@ pub enum BackendError {
 }
 
 impl BackendError {
+    /// The common reading of an HTTP error status: 429 waits and retries, 408, 409 and 5xx
+    /// retry, anything else is refused. Protocols read their own special statuses first.
+    pub fn from_status(status: u16, retry_after: Option<Duration>, message: String) -> Self {
+        match status {
+            429 => BackendError::RateLimited {
+                retry_after,
+                message,
+            },
+            408 | 409 | 500..=599 => BackendError::Server { status, message },
+            _ => BackendError::Rejected { status, message },
+        }
+    }
+
     /// Transient failures worth the same request again, after a pause.
     pub fn is_retryable(&self) -> bool {
         matches!(

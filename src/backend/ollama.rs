@@ -118,14 +118,7 @@ fn read_answer(
         Ok(e) => brief(&e.error),
         Err(_) => brief(&String::from_utf8_lossy(bytes)),
     };
-    Err(match status {
-        429 => BackendError::RateLimited {
-            retry_after: wait,
-            message,
-        },
-        408 | 500..=599 => BackendError::Server { status, message },
-        _ => BackendError::Rejected { status, message },
-    })
+    Err(BackendError::from_status(status, wait, message))
 }
 
 #[derive(Serialize)]

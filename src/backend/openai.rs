@@ -79,12 +79,7 @@ fn read_answer(
     });
     Err(match status {
         429 if quota => BackendError::QuotaExhausted(message),
-        429 => BackendError::RateLimited {
-            retry_after: wait,
-            message,
-        },
-        408 | 409 | 500..=599 => BackendError::Server { status, message },
-        _ => BackendError::Rejected { status, message },
+        _ => BackendError::from_status(status, wait, message),
     })
 }
 
