@@ -334,7 +334,7 @@ async fn webhooks_are_signed_and_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaking_news_overtakes_bulk() {
     let mock = mock(MockOptions {
-        latency_ms: 60,
+        latency_ms: 300,
         ..MockOptions::default()
     })
     .await;
@@ -346,10 +346,10 @@ async fn breaking_news_overtakes_bulk() {
     for i in 0..20 {
         // Each article its own, so that none is answered from the cache.
         let text = format!("{text} Bulletin {i}.");
-        let body = json!({"article": {"text": text, "lang": "en"}, "translate": ["ru", "pt-BR"], "priority": "bulk"});
+        let body = json!({"article": {"text": text, "lang": "en"}, "translate": ["ru"], "priority": "bulk"});
         bulk.push(submit(&server.url, &body).await);
     }
-    let body = json!({"article": {"text": text, "lang": "en"}, "translate": ["ru", "pt-BR"], "priority": "breaking"});
+    let body = json!({"article": {"text": text, "lang": "en"}, "translate": ["ru"], "priority": "breaking"});
     let breaking = submit(&server.url, &body).await;
     // The bulk jobs still waiting when the breaking one arrived.
     let mut waiting = Vec::new();
@@ -358,8 +358,10 @@ async fn breaking_news_overtakes_bulk() {
             waiting.push(id.clone());
         }
     }
+    // One request of 300 ms at a time: six seconds of bulk work, so that even on a busy
+    // machine most of it still waits when the breaking job arrives.
     assert!(
-        waiting.len() >= 10,
+        waiting.len() >= 8,
         "the backend was not saturated: {} bulk jobs left",
         waiting.len()
     );
