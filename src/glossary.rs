@@ -211,10 +211,6 @@ impl Glossaries {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// The glossary for translating `source` into `target`: the exact target first, then
     /// the bare language's.
     pub fn for_pair(&self, source: &LangTag, target: &LangTag) -> Option<Arc<Glossary>> {

@@ -177,15 +177,21 @@ impl Store for SqliteStore {
 
     fn cache_get<'a>(&'a self, keys: &'a [String]) -> StoreFuture<'a, Vec<Option<String>>> {
         async move {
-            let mut out = Vec::with_capacity(keys.len());
-            for key in keys {
-                let row = sqlx::query("SELECT text FROM cache WHERE key = $1")
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                out.push(row.map(|r| r.try_get("text")).transpose()?);
+            // One query for the whole chunk: the keys travel as a JSON array.
+            let list =
+                serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let rows = sqlx::query(
+                "SELECT key, text FROM cache WHERE key IN (SELECT value FROM json_each($1))",
+            )
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut found = std::collections::HashMap::with_capacity(rows.len());
+            for row in &rows {
+                let key: String = row.try_get("key")?;
+                found.insert(key, row.try_get::<String, _>("text")?);
             }
-            Ok(out)
+            Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
         }
         .boxed()
     }
