@@ -8,16 +8,17 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use crate::backend::{self, Account, BackendError};
+use crate::checks::Policy;
 use crate::chunk::{self, Budget};
-use crate::config::{Config, Endpoint, Strategy, Task};
+use crate::config::{Config, Endpoint, Strategy};
 use crate::dispatch::Dispatcher;
 use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::mock::MockServer;
 use crate::prompts::{PromptError, Prompts};
 use crate::protect::Rules;
+use crate::protocol::Task;
 use crate::router;
-use crate::validate::Policy;
 
 /// A backend as routes see it: reached over HTTP through its dispatcher, or built in.
 pub enum RoutedBackend {
@@ -103,7 +104,7 @@ impl Gateway {
         let mut mocks = Vec::new();
         let mut backends = Vec::new();
         for cfg in &config.backends {
-            let Some(protocol) = Config::protocol(cfg) else {
+            let Some(protocol) = cfg.protocol() else {
                 backends.push(RoutedBackend::Extractive {
                     name: cfg.name.clone(),
                 });
@@ -111,7 +112,7 @@ impl Gateway {
             };
             let url = match &cfg.endpoint {
                 Endpoint::Builtin {} => continue,
-                Endpoint::Remote { base_url } => base_url.clone(),
+                Endpoint::Remote { base_url, .. } => base_url.clone(),
                 Endpoint::Mock { mock, .. } => {
                     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
                     let server = MockServer::start(addr, mock.clone())

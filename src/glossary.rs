@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::hash::content_hash;
 use crate::lang::LangTag;
 use crate::protect::whole_words;
 
@@ -29,19 +29,6 @@ pub struct Glossary {
     pub entries: Vec<Entry>,
     /// A content hash: equal glossaries share it, and any edit changes it.
     pub version: String,
-}
-
-/// The first 16 hex digits of the SHA-256 of `parts`, each ended by a newline.
-pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut hash = Sha256::new();
-    for part in parts {
-        hash.update(part.as_bytes());
-        hash.update(b"\n");
-    }
-    hash.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn count<S: serde::Serializer>(entries: &[Entry], s: S) -> Result<S::Ok, S::Error> {

@@ -14,6 +14,7 @@
 
 pub mod article;
 pub mod backend;
+pub mod checks;
 pub mod chunk;
 pub mod config;
 pub mod detect;
@@ -21,6 +22,7 @@ pub mod dispatch;
 pub mod extractive;
 pub mod gateway;
 pub mod glossary;
+pub mod hash;
 pub mod lang;
 pub mod length;
 pub mod marker;
@@ -29,9 +31,9 @@ pub mod output;
 pub mod pipeline;
 pub mod prompts;
 pub mod protect;
+pub mod protocol;
 pub mod router;
 pub mod secret;
 pub mod sentences;
 pub mod server;
 pub mod store;
-pub mod validate;

@@ -279,8 +279,12 @@ impl pipeline::Memory for Bar {
 }
 
 async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Failure> {
-    options.validate().map_err(|(field, message)| {
-        usage(anyhow::anyhow!("--{}: {message}", field.replace('_', "-")))
+    options.check().map_err(|e| {
+        usage(anyhow::anyhow!(
+            "--{}: {}",
+            e.field.replace('_', "-"),
+            e.message
+        ))
     })?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

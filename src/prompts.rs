@@ -61,7 +61,7 @@ impl Prompts {
         }
         Ok(Prompts {
             env,
-            version: crate::glossary::content_hash(TEMPLATES.iter().map(|(_, t)| *t)),
+            version: crate::hash::content_hash(TEMPLATES.iter().map(|(_, t)| *t)),
         })
     }
 

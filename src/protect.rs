@@ -1,6 +1,6 @@
-//! Protected spans: URLs, e-mail addresses, inline code, the do-not-translate list and (for
-//! backends with no glossary support) glossary terms travel as placeholders `<x id="N"/>`
-//! and come back as they were, or as the glossary's target term.
+//! Protected spans: URLs, e-mail addresses, inline code, the do-not-translate list and
+//! any [`Swap`]s the caller adds (glossary terms, for backends with no glossary support)
+//! travel as placeholders `<x id="N"/>` and come back as they were, or as the swap's text.
 //!
 //! The placeholder is an empty XML element because it is what machine-translation APIs
 //! keep through their tag handling (DeepL `tag_handling=xml`, LibreTranslate
@@ -9,13 +9,19 @@
 
 use linkify::{LinkFinder, LinkKind};
 
-use crate::glossary::Entry;
-
 /// What to protect besides URLs, e-mail addresses and inline code.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Rules {
     /// Words and names that stay as written (config `[protect] do_not_translate`).
     pub do_not_translate: Vec<String>,
+}
+
+/// A word or phrase to carry as a placeholder wherever it occurs as whole words, and
+/// to give back as `restore` (a glossary's target term).
+#[derive(Clone, Copy, Debug)]
+pub struct Swap<'a> {
+    pub find: &'a str,
+    pub restore: &'a str,
 }
 
 /// A chunk's pieces with their spans replaced, and what each placeholder stands for.
@@ -45,12 +51,11 @@ struct Span {
     restore: String,
 }
 
-/// Replaces the protected spans of every piece; `terms` are glossary entries to carry as
-/// placeholders that come back as their target term.
-pub fn protect(pieces: &[&str], rules: &Rules, terms: &[&Entry]) -> Protected {
+/// Replaces the protected spans of every piece, and the `swaps` wherever they occur.
+pub fn protect(pieces: &[&str], rules: &Rules, swaps: &[Swap]) -> Protected {
     let mut out = Protected::default();
     for piece in pieces {
-        let spans = spans(piece, rules, terms);
+        let spans = spans(piece, rules, swaps);
         let mut text = String::with_capacity(piece.len());
         let mut ids = Vec::new();
         let mut at = 0;
@@ -157,7 +162,7 @@ fn read_placeholder(s: &str) -> Option<(usize, usize)> {
     Some((s.len() - rest.len(), id))
 }
 
-fn spans(text: &str, rules: &Rules, terms: &[&Entry]) -> Vec<Span> {
+fn spans(text: &str, rules: &Rules, swaps: &[Swap]) -> Vec<Span> {
     let mut found: Vec<Span> = Vec::new();
     let keep = |start, end| Span {
         start,
@@ -173,11 +178,11 @@ fn spans(text: &str, rules: &Rules, terms: &[&Entry]) -> Vec<Span> {
     for word in &rules.do_not_translate {
         found.extend(whole_words(text, word).map(|(s, e)| keep(s, e)));
     }
-    for term in terms {
-        found.extend(whole_words(text, &term.source).map(|(start, end)| Span {
+    for swap in swaps {
+        found.extend(whole_words(text, swap.find).map(|(start, end)| Span {
             start,
             end,
-            restore: term.target.clone(),
+            restore: swap.restore.to_string(),
         }));
     }
     // Earliest first, the longest of those starting together; drop what overlaps.
@@ -298,15 +303,15 @@ mod tests {
         let rules = Rules {
             do_not_translate: vec!["Sabesp".into()],
         };
-        let term = Entry {
-            source: "water utility".into(),
-            target: "companhia de saneamento".into(),
+        let term = Swap {
+            find: "water utility",
+            restore: "companhia de saneamento",
         };
         let pieces = [
             "See https://example.org/a?b=1 or mail desk@example.org.",
             "Run `cargo test` at Sabesp, the water utility; not Sabespx.",
         ];
-        let p = protect(&pieces, &rules, &[&term]);
+        let p = protect(&pieces, &rules, &[term]);
         assert_eq!(p.texts[0], "See <x id=\"1\"/> or mail <x id=\"2\"/>.");
         assert_eq!(
             p.texts[1],

@@ -1,8 +1,9 @@
 //! Which backends serve a (task, target language), in fallback order: the first
 //! `[[routes]]` table, in file order, whose task matches and whose `langs` cover the target.
 
-use crate::config::{Route, Task};
+use crate::config::Route;
 use crate::lang::LangTag;
+use crate::protocol::Task;
 
 pub fn route<'r>(routes: &'r [Route], task: Task, target: &LangTag) -> Option<&'r Route> {
     routes.iter().find(|r| {

@@ -65,7 +65,7 @@ async fn deepl_request_shape_batching_glossary_and_context() {
         table(
             "deepl",
             "deepl",
-            &server.url(lingo::config::Protocol::Deepl),
+            &server.url(lingo::protocol::Protocol::Deepl),
             "api_key_env = \"T_DEEPL_KEY\"\nmax_chunk_chars = 20000\nformality = \"prefer_less\"",
         ) + &translate_route("[\"*\"]", "[\"deepl\"]"),
     );
@@ -190,7 +190,7 @@ async fn deepl_456_moves_work_to_the_fallback() {
         table(
             "deepl",
             "deepl",
-            &deepl.url(lingo::config::Protocol::Deepl),
+            &deepl.url(lingo::protocol::Protocol::Deepl),
             "max_chunk_chars = 800\nrate = { max_concurrency = 1 }",
         ) + &table("llm", "openai", &llm.openai_url(), "model = \"m\"")
             + &translate_route("[\"*\"]", "[\"deepl\", \"llm\"]"),
@@ -219,6 +219,8 @@ async fn deepl_429_and_529_are_retried() {
     let server = mock(MockOptions {
         throttle_rate: 0.3,
         overload_rate: 0.3,
+        // The first four requests get 429, 429, 529, 529.
+        seed: Some(5),
         ..MockOptions::default()
     })
     .await;
@@ -227,7 +229,7 @@ async fn deepl_429_and_529_are_retried() {
         table(
             "deepl",
             "deepl",
-            &server.url(lingo::config::Protocol::Deepl),
+            &server.url(lingo::protocol::Protocol::Deepl),
             "max_chunk_chars = 100\nrate = { requests_per_second = 200, burst = 20, max_concurrency = 8 }\n\
              retry = { max = 15, base_ms = 5, max_ms = 20 }",
         ) + &translate_route("[\"*\"]", "[\"deepl\"]"),
@@ -248,6 +250,8 @@ async fn libretranslate_codes_key_in_body_and_placeholders() {
     let server = mock(MockOptions {
         api_key: Some("lt-secret".into()),
         throttle_rate: 0.2,
+        // The first request gets a 429.
+        seed: Some(4),
         ..MockOptions::default()
     })
     .await;
@@ -256,7 +260,7 @@ async fn libretranslate_codes_key_in_body_and_placeholders() {
         table(
             "libre",
             "libretranslate",
-            &server.url(lingo::config::Protocol::Libretranslate),
+            &server.url(lingo::protocol::Protocol::Libretranslate),
             "api_key_env = \"T_LT_KEY\"\nmax_chunk_chars = 1500\nretry = { max = 10, base_ms = 5, max_ms = 20 }",
         ) + &translate_route("[\"*\"]", "[\"libre\"]")
             + "[protect]\ndo_not_translate = [\"Miriam Okafor\"]\n",
@@ -328,7 +332,7 @@ async fn unsupported_languages_are_refused_with_exit_2() {
         ..MockOptions::default()
     })
     .await;
-    let url = server.url(lingo::config::Protocol::Libretranslate);
+    let url = server.url(lingo::protocol::Protocol::Libretranslate);
     let named = write(
         "named.toml",
         table("libre", "libretranslate", &url, "")
@@ -360,6 +364,8 @@ async fn anthropic_headers_system_overload_and_spend_limit() {
     let claude = mock(MockOptions {
         api_key: Some("sk-ant".into()),
         overload_rate: 0.3,
+        // The first three requests get 529.
+        seed: Some(8),
         ..MockOptions::default()
     })
     .await;
@@ -368,7 +374,7 @@ async fn anthropic_headers_system_overload_and_spend_limit() {
         table(
             "claude",
             "anthropic",
-            &claude.url(lingo::config::Protocol::Anthropic),
+            &claude.url(lingo::protocol::Protocol::Anthropic),
             "model = \"claude-test\"\napi_key_env = \"T_ANT_KEY\"\nmax_chunk_chars = 300\n\
              rate = { requests_per_second = 200, burst = 20, max_concurrency = 8 }\n\
              retry = { max = 15, base_ms = 5, max_ms = 20 }",
@@ -418,7 +424,7 @@ async fn anthropic_headers_system_overload_and_spend_limit() {
         table(
             "claude",
             "anthropic",
-            &spent.url(lingo::config::Protocol::Anthropic),
+            &spent.url(lingo::protocol::Protocol::Anthropic),
             "model = \"c\"\nrate = { max_concurrency = 1 }",
         ) + &table("llm", "openai", &llm.openai_url(), "model = \"m\"")
             + &translate_route("[\"*\"]", "[\"claude\", \"llm\"]"),
@@ -439,7 +445,7 @@ async fn ollama_sets_num_ctx_and_never_streams() {
         table(
             "local",
             "ollama",
-            &server.url(lingo::config::Protocol::Ollama),
+            &server.url(lingo::protocol::Protocol::Ollama),
             "model = \"qwen\"\nmax_chunk_tokens = 3000",
         ) + &translate_route("[\"*\"]", "[\"local\"]"),
     );
@@ -575,7 +581,7 @@ async fn mixed_route_of_deepl_and_llm_keeps_every_block() {
         table(
             "deepl",
             "deepl",
-            &deepl.url(lingo::config::Protocol::Deepl),
+            &deepl.url(lingo::protocol::Protocol::Deepl),
             "max_chunk_chars = 600\nrate = { characters_per_minute = 100000 }",
         ) + &table(
             "llm",

@@ -13,7 +13,9 @@ const LANGS: [&str; 5] = ["pt-BR", "ru", "hi", "zh", "af"];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_faults_change_nothing_in_the_output() {
     let clean = mock(MockOptions::default()).await;
-    let faulty = || MockOptions {
+    // Seeded: the first mock answers its second request 429 and its third 500.
+    let faulty = |seed| MockOptions {
+        seed: Some(seed),
         fail_rate: 0.04,
         throttle_rate: 0.04,
         retry_after: 0,
@@ -25,7 +27,7 @@ async fn mixed_faults_change_nothing_in_the_output() {
         truncate_rate: 0.04,
         ..MockOptions::default()
     };
-    let (first, second) = (mock(faulty()).await, mock(faulty()).await);
+    let (first, second) = (mock(faulty(8)).await, mock(faulty(3)).await);
     let limits = "max_chunk_chars = 400\ntimeout_ms = 400\n\
                   rate = { requests_per_second = 100, burst = 10, max_concurrency = 8 }\n\
                   retry = { max = 5, base_ms = 10, max_ms = 100 }";

@@ -12,8 +12,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Http, token_usage};
-use super::{Answer, Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
+use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
 use crate::config::BackendConfig;
+use crate::protocol::Answer;
 
 pub const VERSION: &str = "2023-06-01";
 

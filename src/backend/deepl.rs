@@ -19,18 +19,15 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{Http, Reply};
 use super::{
-    Account, Answer, Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport,
-    Profile, SentAt, Usage,
+    Account, Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport, Profile,
+    SentAt, Usage,
 };
 use crate::config::BackendConfig;
 use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::protect::{from_markup, to_markup};
-
-/// The most texts one request may carry.
-pub const MAX_TEXTS: usize = 50;
-/// The largest request body the API takes.
-pub const MAX_BODY_BYTES: usize = 128 * 1024;
+use crate::protocol::Answer;
+use crate::protocol::deepl::{MAX_BODY_BYTES, MAX_TEXTS};
 
 pub struct DeepL {
     http: Http,

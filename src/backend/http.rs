@@ -9,8 +9,9 @@ use reqwest::header;
 use serde::Serialize;
 
 use super::sent::StampedBody;
-use super::{BackendError, BackendRequest, SentAt, brief, hints, retry_after};
+use super::{BackendError, BackendRequest, SentAt, brief, retry_after};
 use crate::config::BackendConfig;
+use crate::protocol::hints;
 use crate::secret::Secret;
 
 pub struct Http {
@@ -56,7 +57,7 @@ impl Http {
             .post(url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(reqwest::Body::wrap(StampedBody::new(body, sent.clone())));
-        for (name, value) in hints::for_request(req) {
+        for (name, value) in hint_headers(req) {
             builder = builder.header(name, value);
         }
         Ok(builder)
@@ -97,6 +98,29 @@ impl Http {
             BackendError::Connection(brief(&message))
         }
     }
+}
+
+/// The hint headers for `req` (see [`hints`]), as name and value.
+fn hint_headers(req: &BackendRequest) -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        (hints::TASK, req.task.as_str().to_string()),
+        (hints::SOURCE_LANG, req.source.to_string()),
+        (hints::TARGET_LANG, req.target.to_string()),
+    ];
+    if let Some(length) = &req.length {
+        out.push((hints::LENGTH, length.to_string()));
+    }
+    if req.shorten {
+        out.push((hints::STEP, "shorten".to_string()));
+    }
+    if !req.terms.is_empty() {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for e in &req.terms {
+            form.append_pair(&e.source, &e.target);
+        }
+        out.push((hints::GLOSSARY, form.finish()));
+    }
+    out
 }
 
 impl Reply {

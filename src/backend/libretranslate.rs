@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{Http, Reply};
 use super::{
-    Answer, Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport, Profile,
-    SentAt, Usage,
+    Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport, Profile, SentAt, Usage,
 };
 use crate::config::BackendConfig;
 use crate::lang::LangTag;
 use crate::protect::{from_markup, to_markup};
+use crate::protocol::Answer;
 
 pub struct LibreTranslate {
     http: Http,

@@ -16,13 +16,13 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::config::{BackendConfig, Protocol, Task};
+use crate::config::BackendConfig;
 use crate::glossary::{Entry, Glossary};
 use crate::lang::LangTag;
 use crate::length::Contract;
 use crate::prompts::Prompt;
+use crate::protocol::{Answer, Protocol, Task};
 
-pub use deepl::DeepL;
 pub use sent::SentAt;
 
 /// One call to a backend. LLM protocols send the rendered prompt; machine-translation
@@ -77,24 +77,6 @@ impl BackendRequest {
 pub struct BackendResponse {
     pub answer: Answer,
     pub usage: Usage,
-}
-
-/// What came back: one marked-up text from an LLM, or one text per piece from a
-/// machine-translation API.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Answer {
-    Marked(String),
-    Pieces(Vec<String>),
-}
-
-impl Answer {
-    /// The answer as one text (a summary's).
-    pub fn into_text(self) -> String {
-        match self {
-            Answer::Marked(text) => text,
-            Answer::Pieces(pieces) => pieces.join("\n"),
-        }
-    }
 }
 
 /// What calls cost, in the units vendors bill.
@@ -251,7 +233,7 @@ pub fn build(
         Protocol::Openai => Arc::new(openai::OpenAi::new(cfg, base_url)?),
         Protocol::Anthropic => Arc::new(anthropic::Anthropic::new(cfg, base_url)?),
         Protocol::Ollama => Arc::new(ollama::Ollama::new(cfg, base_url)?),
-        Protocol::Deepl => Arc::new(DeepL::new(cfg, base_url)?),
+        Protocol::Deepl => Arc::new(deepl::DeepL::new(cfg, base_url)?),
         Protocol::Libretranslate => Arc::new(libretranslate::LibreTranslate::new(cfg, base_url)?),
     })
 }
@@ -262,42 +244,5 @@ fn brief(text: &str) -> String {
     match one_line.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
         None => one_line,
-    }
-}
-
-/// Headers lingo sends with every call so that test servers (the mock) know the task and
-/// languages without reading prompt wording. Real providers ignore them.
-pub mod hints {
-    pub const TASK: &str = "x-lingo-task";
-    pub const SOURCE_LANG: &str = "x-lingo-source-lang";
-    pub const TARGET_LANG: &str = "x-lingo-target-lang";
-    /// A summary's length contract, e.g. `60 words` or `120 characters`.
-    pub const LENGTH: &str = "x-lingo-length";
-    /// `shorten` on the second request for a summary that was too long.
-    pub const STEP: &str = "x-lingo-step";
-    /// The glossary entries found in the chunk, form-encoded (`source=target&…`).
-    pub const GLOSSARY: &str = "x-lingo-glossary";
-
-    /// The hints for `req`, as header name and value.
-    pub fn for_request(req: &super::BackendRequest) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            (TASK, req.task.as_str().to_string()),
-            (SOURCE_LANG, req.source.to_string()),
-            (TARGET_LANG, req.target.to_string()),
-        ];
-        if let Some(length) = &req.length {
-            out.push((LENGTH, length.to_string()));
-        }
-        if req.shorten {
-            out.push((STEP, "shorten".to_string()));
-        }
-        if !req.terms.is_empty() {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            for e in &req.terms {
-                form.append_pair(&e.source, &e.target);
-            }
-            out.push((GLOSSARY, form.finish()));
-        }
-        out
     }
 }

@@ -11,9 +11,10 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Http, token_usage};
-use super::{Answer, Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
+use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
 use crate::chunk::count_tokens;
 use crate::config::BackendConfig;
+use crate::protocol::Answer;
 
 /// The context window is a multiple of this, and at least this.
 const CONTEXT_STEP: usize = 2048;

@@ -1,23 +1,32 @@
 //! Typed configuration, loaded in two phases: [`raw`] mirrors the TOML file and rejects
-//! unknown keys; [`validate`] turns it into a [`Config`] where every default is filled in and
+//! unknown keys; [`assemble`] turns it into a [`Config`] where every default is filled in and
 //! every limit is known to be possible, or fails naming the file, the dotted key and a fix.
 
+mod assemble;
+mod backend;
+mod parse;
 mod raw;
-mod validate;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::Policy;
 use crate::chunk::Budget;
 use crate::glossary::Glossaries;
 use crate::lang::LangTag;
 use crate::mock::MockOptions;
 use crate::protect::Rules;
+use crate::protocol::{Protocol, Task};
 use crate::secret::Secret;
-use crate::validate::Policy;
 
 pub const DEFAULT_PATH: &str = "config/lingo.toml";
+
+/// The longest any configured wait may be (timeouts, backoff, drain): an hour. Longer
+/// is a typo, and would overflow the clocks it is added to.
+const MAX_MS: u64 = 3_600_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,50 +39,6 @@ pub enum BackendKind {
     Mock,
     /// Built in and offline: extractive summaries in the article's own language.
     Extractive,
-}
-
-/// A wire protocol: what a remote kind speaks, and what a `mock` backend is asked to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Openai,
-    Anthropic,
-    Ollama,
-    Deepl,
-    Libretranslate,
-}
-
-impl Protocol {
-    /// Machine-translation APIs: they translate texts, bill characters, never summarize.
-    pub fn is_machine_translation(self) -> bool {
-        matches!(self, Protocol::Deepl | Protocol::Libretranslate)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Openai => "openai",
-            Protocol::Anthropic => "anthropic",
-            Protocol::Ollama => "ollama",
-            Protocol::Deepl => "deepl",
-            Protocol::Libretranslate => "libretranslate",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    Translate,
-    Summarize,
-}
-
-impl Task {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Task::Translate => "translate",
-            Task::Summarize => "summarize",
-        }
-    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -137,6 +102,9 @@ pub struct WebhookConfig {
 #[serde(untagged)]
 pub enum Endpoint {
     Remote {
+        /// Implied by the kind, so not written back by `check-config`.
+        #[serde(skip)]
+        protocol: Protocol,
         base_url: String,
     },
     /// Started in-process on a loopback port when the gateway starts.
@@ -168,6 +136,17 @@ pub struct BackendConfig {
     pub formality: Option<String>,
     pub rate: RateLimits,
     pub retry: RetryPolicy,
+}
+
+impl BackendConfig {
+    /// The wire protocol this backend speaks, `kind = "mock"` included; `None` for
+    /// built-in kinds.
+    pub fn protocol(&self) -> Option<Protocol> {
+        match &self.endpoint {
+            Endpoint::Remote { protocol, .. } | Endpoint::Mock { protocol, .. } => Some(*protocol),
+            Endpoint::Builtin {} => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -238,6 +217,17 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// An invalid value at `key` of `file`.
+    fn at(file: &Path, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: file.display().to_string(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl Config {
     /// Reads, parses and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -250,8 +240,8 @@ impl Config {
 
     /// Parses and validates TOML text; `path` is only used in messages and as `source`.
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw = validate::parse(text, path)?;
-        validate::validate(raw, path, &|name| std::env::var(name).ok())
+        let raw = parse::parse(text, path)?;
+        assemble::assemble(raw, path, &|name| std::env::var(name).ok())
     }
 
     /// Parses with an explicit environment, so that tests need not touch the process's.
@@ -260,24 +250,7 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        validate::validate(validate::parse(text, path)?, path, env)
-    }
-
-    /// The wire protocol of `cfg`, `kind = "mock"` included; `None` for built-in kinds.
-    pub fn protocol(cfg: &BackendConfig) -> Option<Protocol> {
-        match (cfg.kind, &cfg.endpoint) {
-            (BackendKind::Openai, _) => Some(Protocol::Openai),
-            (BackendKind::Anthropic, _) => Some(Protocol::Anthropic),
-            (BackendKind::Ollama, _) => Some(Protocol::Ollama),
-            (BackendKind::Deepl, _) => Some(Protocol::Deepl),
-            (BackendKind::Libretranslate, _) => Some(Protocol::Libretranslate),
-            (BackendKind::Mock, Endpoint::Mock { protocol, .. }) => Some(*protocol),
-            _ => None,
-        }
-    }
-
-    pub fn backend(&self, name: &str) -> Option<&BackendConfig> {
-        self.backends.iter().find(|b| b.name == name)
+        assemble::assemble(parse::parse(text, path)?, path, env)
     }
 
     /// The effective configuration as TOML, secrets masked.

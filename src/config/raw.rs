@@ -3,8 +3,9 @@
 
 use serde::Deserialize;
 
+use crate::checks::Action;
 use crate::mock::MockOptions;
-use crate::validate::Action;
+use crate::protocol::{Protocol, Task};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,7 +93,7 @@ pub struct RawBackend {
     pub base_url: Option<String>,
     pub model: Option<String>,
     pub api_key_env: Option<String>,
-    pub tasks: Option<Vec<super::Task>>,
+    pub tasks: Option<Vec<Task>>,
     pub max_chunk_chars: Option<usize>,
     pub max_chunk_tokens: Option<usize>,
     pub timeout_ms: Option<u64>,
@@ -101,7 +102,7 @@ pub struct RawBackend {
     pub rate: RawRate,
     #[serde(default)]
     pub retry: RawRetry,
-    pub protocol: Option<super::Protocol>,
+    pub protocol: Option<Protocol>,
     pub mock: Option<MockOptions>,
 }
 
@@ -126,7 +127,7 @@ pub struct RawRetry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
-    pub task: super::Task,
+    pub task: Task,
     pub langs: Vec<String>,
     pub backends: Vec<String>,
     pub strategy: Option<super::Strategy>,

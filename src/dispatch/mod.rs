@@ -244,10 +244,11 @@ mod tests {
     use futures::future::BoxFuture;
 
     use super::*;
-    use crate::backend::{Answer, SentAt, Usage};
-    use crate::config::{Config, Task};
+    use crate::backend::{SentAt, Usage};
+    use crate::config::Config;
     use crate::lang::LangTag;
     use crate::prompts::Prompt;
+    use crate::protocol::{Answer, Task};
 
     /// Answers at once and notes when each call arrived.
     #[derive(Default)]

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
 use super::{MockState, phrases};
-use crate::backend::hints;
+use crate::protocol::hints;
 
 pub async fn messages(
     State(state): State<Arc<MockState>>,

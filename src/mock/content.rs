@@ -8,11 +8,11 @@ use super::MockState;
 use super::faults::Fault;
 use super::gate::header;
 use super::phrases;
-use crate::backend::hints;
 use crate::lang::LangTag;
 use crate::length::{Contract, Unit};
 use crate::marker;
 use crate::protect::whole_words;
+use crate::protocol::hints;
 
 /// Each source written in `to`. Glossary target terms are kept for the entries whose
 /// source term occurs (unless `--ignore-glossary`). A merge fault joins the first two

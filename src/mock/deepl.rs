@@ -17,11 +17,10 @@ use serde_json::json;
 use super::MockState;
 use super::content::{translations, written_in};
 use super::gate::{Refusal, gate, header};
-use crate::backend::hints;
 use crate::protect::{from_markup, to_markup};
+use crate::protocol::deepl::{MAX_BODY_BYTES, MAX_TEXTS};
+use crate::protocol::hints;
 
-const MAX_TEXTS: usize = 50;
-const MAX_BODY_BYTES: usize = 128 * 1024;
 /// Targets that take `formality`.
 const FORMAL: &[&str] = &["de", "fr", "es", "pt", "ru", "ja", "nl"];
 

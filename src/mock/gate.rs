@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::MockState;
-use super::faults::{Fault, draw};
+use super::faults::Fault;
 
 /// Why a request is refused, before any content is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,17 +38,13 @@ pub async fn gate(
         return Err(refuse(Refusal::Throttled));
     }
     let o = &state.options;
-    let fault = draw(o);
+    let fault = state.faults.draw(o);
     match fault {
         Some(Fault::Throttle) => return Err(refuse(Refusal::Throttled)),
         Some(Fault::Hang) => std::future::pending::<()>().await,
         _ => {}
     }
-    let jitter = if o.jitter_ms > 0 {
-        fastrand::u64(0..=o.jitter_ms)
-    } else {
-        0
-    };
+    let jitter = state.faults.jitter(o.jitter_ms);
     tokio::time::sleep(Duration::from_millis(o.latency_ms + jitter)).await;
     match fault {
         Some(Fault::Fail) => Err(refuse(Refusal::ServerError)),

@@ -15,8 +15,8 @@ use serde_json::json;
 use super::MockState;
 use super::content::{translations, written_in};
 use super::gate::{Refusal, gate, header};
-use crate::backend::hints;
 use crate::protect::{from_markup, to_markup};
+use crate::protocol::hints;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()

@@ -33,7 +33,7 @@ pub use journal::Recorded;
 pub use options::MockOptions;
 pub use stats::Snapshot;
 
-use crate::config::Protocol;
+use crate::protocol::Protocol;
 
 struct MockState {
     options: MockOptions,
@@ -43,6 +43,7 @@ struct MockState {
     /// DeepL characters translated, against `--character-limit`.
     characters: AtomicU64,
     glossaries: Mutex<Vec<deepl::MockGlossary>>,
+    faults: faults::Faults,
 }
 
 impl MockState {
@@ -121,12 +122,13 @@ async fn requests_handler(
 
 fn state(options: MockOptions) -> Arc<MockState> {
     Arc::new(MockState {
-        options,
         stats: stats::Stats::default(),
         accepted: Mutex::new(VecDeque::new()),
         journal: journal::Journal::default(),
         characters: AtomicU64::new(0),
         glossaries: Mutex::new(Vec::new()),
+        faults: faults::Faults::new(options.seed),
+        options,
     })
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::MockState;
 use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
-use crate::backend::hints;
+use crate::protocol::hints;
 
 /// Ollama's context window when a request sets none.
 const DEFAULT_NUM_CTX: usize = 2048;

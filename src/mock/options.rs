@@ -71,6 +71,11 @@ pub struct MockOptions {
     /// Translations leave glossary terms out, whether sent as hints or as a DeepL glossary.
     #[arg(long)]
     pub ignore_glossary: bool,
+    /// Seeds the random source of faults and jitter, so that the n-th request gets the
+    /// same fault on every run; a fresh seed each start when unset.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Bearer token the mock requires (401 otherwise); any token when unset.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,14 +105,28 @@ impl Default for MockOptions {
             character_limit: None,
             languages: None,
             ignore_glossary: false,
+            seed: None,
             api_key: None,
         }
     }
 }
 
+/// A knob set to something the mock cannot do; `field` is its name in the config table
+/// (`fail_rate`), which the CLI shows as a flag (`--fail-rate`).
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct OptionError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// The longest latency the mock adds: an hour (longer would overflow its clock).
+const MAX_LATENCY_MS: u64 = 3_600_000;
+
 impl MockOptions {
-    /// Checks every share is a probability; the error names the field.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Checks every share is a probability and every number is one the mock can keep.
+    pub fn check(&self) -> Result<(), OptionError> {
+        let fail = |field, message| Err(OptionError { field, message });
         let shares = [
             ("fail_rate", self.fail_rate),
             ("throttle_rate", self.throttle_rate),
@@ -124,31 +143,40 @@ impl MockOptions {
         ];
         for (name, v) in shares {
             if !(0.0..=1.0).contains(&v) {
-                return Err((
+                return fail(
                     name,
                     format!("{v} is not a share: use a number from 0 to 1"),
-                ));
+                );
             }
         }
         if let Some(langs) = &self.languages {
             let known = super::phrases::languages();
             if let Some(bad) = langs.iter().find(|l| !known.contains(&l.as_str())) {
-                return Err((
-                    "languages",
-                    format!(
-                        "the mock writes no '{bad}': use some of {}",
-                        known.join(", ")
-                    ),
-                ));
+                let fix = format!(
+                    "the mock writes no '{bad}': use some of {}",
+                    known.join(", ")
+                );
+                return fail("languages", fix);
             }
         }
         if let Some(r) = self.rate_limit
             && !(r.is_finite() && r > 0.0)
         {
-            return Err((
+            return fail(
                 "rate_limit",
                 format!("{r} is not a rate: use requests per second above 0"),
-            ));
+            );
+        }
+        for (name, ms) in [
+            ("latency_ms", self.latency_ms),
+            ("jitter_ms", self.jitter_ms),
+        ] {
+            if ms > MAX_LATENCY_MS {
+                return fail(
+                    name,
+                    format!("{ms} is too long: use at most {MAX_LATENCY_MS}"),
+                );
+            }
         }
         Ok(())
     }

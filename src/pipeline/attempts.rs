@@ -14,16 +14,18 @@ use tracing::Instrument;
 
 use super::memory::{Event, Memory, PieceText};
 use super::{ChunkDone, Judged, Ledger, RunError, Warning, judge, off_runtime};
-use crate::backend::{Answer, BackendError, BackendRequest, GlossarySupport};
+use crate::backend::{BackendError, BackendRequest, GlossarySupport};
+use crate::checks::{self, Finding};
 use crate::chunk::{self, Budget, Chunk, Piece};
-use crate::config::Task;
 use crate::dispatch::Dispatcher;
 use crate::gateway::Gateway;
-use crate::glossary::{self, Entry, Glossary, content_hash};
+use crate::glossary::{self, Entry, Glossary};
+use crate::hash::content_hash;
 use crate::lang::LangTag;
 use crate::prompts::Context;
-use crate::protect::{self, Protected};
-use crate::validate::{self, Problem};
+use crate::protect::{self, Protected, Swap};
+use crate::protocol::Answer;
+use crate::protocol::Task;
 
 /// Answers a backend may give for one chunk before the chunk moves on.
 const ANSWER_ATTEMPTS: usize = 3;
@@ -288,8 +290,14 @@ impl Walk<'_> {
                 .collect(),
             None => Vec::new(),
         };
-        let as_placeholders: Vec<&Entry> = match support {
-            GlossarySupport::Placeholders => found.iter().collect(),
+        let as_placeholders: Vec<Swap> = match support {
+            GlossarySupport::Placeholders => found
+                .iter()
+                .map(|e| Swap {
+                    find: &e.source,
+                    restore: &e.target,
+                })
+                .collect(),
             _ => Vec::new(),
         };
         let protected = protect::protect(pieces, self.gw.protect(), &as_placeholders);
@@ -403,19 +411,19 @@ impl Walk<'_> {
         pieces: &[&str],
         protected: &Protected,
         answer: Answer,
-    ) -> validate::Checked<Vec<String>> {
+    ) -> checks::Checked<Vec<String>> {
         let sent = protected.texts.clone();
         let (source, target) = (self.lane.source.clone(), self.lane.target.clone());
         let (outs, mut problems) = off_runtime(move || {
             let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
-            validate::translation(&sent, &answer, &source, &target)
+            checks::translation(&sent, &answer, &source, &target)
         })
         .await?;
         protected.check(&outs)?;
         let restored: Vec<String> = outs.iter().map(|o| protected.restore(o)).collect();
         if let Some(g) = &self.lane.glossary {
             problems.extend(glossary::misses(g, pieces, &restored).into_iter().map(|m| {
-                Problem::GlossaryMiss {
+                Finding::GlossaryMiss {
                     block: m.block,
                     term: m.source,
                     expected: m.target,

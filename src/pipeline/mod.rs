@@ -15,15 +15,15 @@ use serde::Serialize;
 
 use crate::article::{Article, Block};
 use crate::backend::{Account, Usage};
+use crate::checks::{Action, Checked, Finding, Policy};
 use crate::chunk::{self, Budget, Chunk};
-use crate::config::Task;
 use crate::dispatch::{Dispatcher, Priority};
 use crate::gateway::{Gateway, RoutedBackend};
 use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::length::LengthSpec;
 use crate::prompts::PromptError;
-use crate::validate::{Action, Checked, Policy, Problem};
+use crate::protocol::Task;
 
 pub use memory::{Event, Forgetful, Memory, PieceText};
 pub use summarize::{Fit, Method, Summary};
@@ -319,7 +319,7 @@ fn judge<T>(
     checked: Checked<T>,
     mut warn: impl FnMut(Option<usize>, String),
 ) -> Judged<T> {
-    let rejected = |problem: &Problem| format!("{name}: answer rejected: {problem}");
+    let rejected = |finding: &Finding| format!("{name}: answer rejected: {finding}");
     match checked {
         Err(problem) => Judged::Again(rejected(&problem)),
         Ok((value, problems)) => match policy.verdict(&problems) {

@@ -16,15 +16,16 @@ use tokio::sync::OnceCell;
 use super::{Judged, Ledger, RunError, Warning, attempts, judge, off_runtime, translation_route};
 use crate::article::Article;
 use crate::backend::{BackendError, BackendRequest};
+use crate::checks;
 use crate::chunk::{self, Budget, Chunk, Piece};
-use crate::config::{Strategy, Task};
+use crate::config::Strategy;
 use crate::dispatch::Dispatcher;
 use crate::extractive;
 use crate::gateway::{Gateway, RoutedBackend};
 use crate::lang::LangTag;
 use crate::length::{Contract, LengthSpec, Unit};
 use crate::prompts::Prompt;
-use crate::validate;
+use crate::protocol::Task;
 
 /// Answers a backend may give for one summary step before the summary moves on.
 const ANSWER_ATTEMPTS: usize = 3;
@@ -381,7 +382,7 @@ impl Llm<'_> {
                     let (text, target) = (response.answer.into_text(), self.target.clone());
                     let grounds = Arc::clone(&self.grounds);
                     let checked =
-                        off_runtime(move || validate::summary(&text, &grounds, &target)).await;
+                        off_runtime(move || checks::summary(&text, &grounds, &target)).await;
                     let warn = |_, m| ledger.warnings.push(warning(self.target, name, m));
                     match judge(self.gw.policy(), name, checked, warn) {
                         Judged::Use(text) => return Ok(text),

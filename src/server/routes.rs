@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::problem::{Kind, Problem};
 use super::request::{self, Accepted, JobRequest};
-use crate::config::Task;
 use crate::pipeline::{self, Forgetful};
+use crate::protocol::Task;
 use crate::store::JobStatus;
 
 /// Reads and checks a request body; every failure is a problem naming its cause.
