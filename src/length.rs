@@ -82,10 +82,12 @@ pub enum LengthSpec {
 
 /// The fewest units a summary may be asked for; below it a summary says nothing.
 pub const MIN_LENGTH: usize = 10;
+/// The most: eight times the long preset, past which it is no summary but a rewrite.
+pub const MAX_LENGTH: usize = 2000;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown length '{0}': use short, medium, long or a number of at least {MIN_LENGTH} (words, or characters for Chinese and Japanese)"
+    "unknown length '{0}': use short, medium, long or a number from {MIN_LENGTH} to {MAX_LENGTH} (words, or characters for Chinese and Japanese)"
 )]
 pub struct LengthError(String);
 
@@ -98,7 +100,7 @@ impl FromStr for LengthSpec {
             "medium" => Ok(LengthSpec::Medium),
             "long" => Ok(LengthSpec::Long),
             other => match other.parse::<usize>() {
-                Ok(n) if n >= MIN_LENGTH => Ok(LengthSpec::Exactly(n)),
+                Ok(n) if (MIN_LENGTH..=MAX_LENGTH).contains(&n) => Ok(LengthSpec::Exactly(n)),
                 _ => Err(LengthError(s.to_string())),
             },
         }
@@ -132,7 +134,7 @@ impl Contract {
     /// word (the ratio the presets use).
     pub fn in_unit(self, unit: Unit) -> Contract {
         let limit = match (self.unit, unit) {
-            (Unit::Words, Unit::Chars) => self.limit * 2,
+            (Unit::Words, Unit::Chars) => self.limit.saturating_mul(2),
             (Unit::Chars, Unit::Words) => (self.limit / 2).max(1),
             _ => self.limit,
         };
@@ -210,6 +212,10 @@ mod tests {
         assert_eq!("Medium".parse(), Ok(LengthSpec::Medium));
         assert_eq!("45".parse(), Ok(LengthSpec::Exactly(45)));
         assert!("3".parse::<LengthSpec>().is_err());
+        for huge in ["2001", "4000000000", "99999999999999999999999"] {
+            assert!(huge.parse::<LengthSpec>().is_err(), "{huge}");
+        }
+        assert_eq!("2000".parse(), Ok(LengthSpec::Exactly(2000)));
         assert!("tiny".parse::<LengthSpec>().is_err());
     }
 

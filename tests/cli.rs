@@ -42,6 +42,18 @@ async fn bad_input_and_config_exit_2_with_one_line() {
             route(&["a"])
         ),
     );
+    let crawling = write(
+        "crawling.toml",
+        format!(
+            "{}{}",
+            backend(
+                "a",
+                "http://127.0.0.1:9/v1",
+                "rate = { requests_per_second = 1e-30 }"
+            ),
+            route(&["a"])
+        ),
+    );
     let secret = write(
         "secret.toml",
         format!(
@@ -126,6 +138,32 @@ async fn bad_input_and_config_exit_2_with_one_line() {
         (
             vec!["check-config", impossible.to_str().unwrap()],
             "backends[0].rate.max_concurrency: must be at least 1",
+        ),
+        (
+            vec!["check-config", crawling.to_str().unwrap()],
+            "backends[0].rate.requests_per_second: must be a number from 0.001",
+        ),
+        (
+            vec![
+                "translate",
+                &sample,
+                "--to",
+                "ru",
+                "--summary",
+                "4000000000",
+            ],
+            "invalid value '4000000000' for '--summary <LENGTH>': unknown length '4000000000': use short, medium, long or a number from 10 to 2000",
+        ),
+        (
+            vec![
+                "summarize",
+                &sample,
+                "--to",
+                "ru",
+                "--length",
+                "99999999999999999999",
+            ],
+            "invalid value '99999999999999999999' for '--length <LENGTH>'",
         ),
         (
             vec!["check-config", secret.to_str().unwrap()],

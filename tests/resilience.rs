@@ -169,3 +169,34 @@ async fn merged_blocks_fall_back_to_block_by_block() {
         "each whole-chunk answer was rejected three times: {warnings:?}"
     );
 }
+
+/// A Retry-After no clock can hold (2^64 − 1 seconds) is cut to an hour: the backend is
+/// set aside, nothing panics, and the fallback does the work at once.
+#[tokio::test]
+async fn a_huge_retry_after_sets_the_backend_aside() {
+    let throttled = mock(MockOptions {
+        throttle_rate: 1.0,
+        retry_after: u64::MAX,
+        ..MockOptions::default()
+    })
+    .await;
+    let open = mock(MockOptions::default()).await;
+    let one_at_a_time = "rate = { max_concurrency = 1 }";
+    let cfg = config(&[
+        ("throttled", &throttled.openai_url(), one_at_a_time),
+        ("open", &open.openai_url(), ""),
+    ]);
+    let doc = json(&translate("transit-strike.md", "pt-BR,ru", &cfg, &[]).await);
+    assert_faithful(&doc, &["pt-BR", "ru"]);
+    let stats = throttled.stats();
+    assert_eq!(
+        (stats.requests, stats.by_status.get("429")),
+        (1, Some(&1)),
+        "one 429, then no request until the hour is over: {stats:?}"
+    );
+    let warnings = doc["warnings"].to_string();
+    assert!(
+        warnings.contains("by an earlier 429's Retry-After: not asked before then"),
+        "{warnings}"
+    );
+}

@@ -577,6 +577,18 @@ async fn bad_requests_get_problem_json_and_the_server_keeps_serving() {
             "/v1/jobs",
             ok.replace(
                 "\"translate\": [\"pt-BR\"]",
+                "\"summarize\": {\"langs\": [\"ru\"], \"length\": 4000000000}",
+            )
+            .into_bytes(),
+            400,
+            "invalid-field",
+            Some("/summarize/length"),
+        ),
+        (
+            "POST",
+            "/v1/jobs",
+            ok.replace(
+                "\"translate\": [\"pt-BR\"]",
                 "\"summarize\": {\"langs\": [\"qq\"]}",
             )
             .into_bytes(),

@@ -1,9 +1,14 @@
 //! Reading how long a provider asks us to wait: `retry-after-ms`, or `Retry-After` as
-//! seconds or as an HTTP date (RFC 9110 §10.2.3).
+//! seconds or as an HTTP date (RFC 9110 §10.2.3). Whatever the header says, the wait is
+//! at most [`MAX_WAIT`]: a broken or hostile value (`1e30`, a date in the year 9999) must
+//! neither overflow a clock nor set a backend aside for good.
 
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
+
+/// The longest wait a Retry-After may ask for; longer asks are cut to it.
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 pub fn parse(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
@@ -13,20 +18,28 @@ pub fn parse(headers: &HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+        && let Some(wait) = seconds(ms / 1000.0)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return seconds(secs);
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_WAIT),
     )
+}
+
+/// A non-negative number of seconds as a wait of at most [`MAX_WAIT`].
+fn seconds(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).map_or(MAX_WAIT, |d| d.min(MAX_WAIT)))
 }
 
 #[cfg(test)]
@@ -63,5 +76,25 @@ mod tests {
         );
         check(&[("retry-after", "soon")], None);
         check(&[], None);
+    }
+
+    /// What a broken or hostile server may send is cut to an hour, or ignored.
+    #[test]
+    fn huge_and_broken_values_are_bounded() {
+        for huge in ["1e30", "1e309", "18446744073709551616", "inf"] {
+            check(&[("retry-after", huge)], Some(MAX_WAIT));
+        }
+        check(&[("retry-after-ms", "1e300")], Some(MAX_WAIT));
+        check(
+            &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+            Some(MAX_WAIT),
+        );
+        for broken in ["-1", "NaN", "-inf", ""] {
+            check(&[("retry-after", broken)], None);
+        }
+        check(
+            &[("retry-after-ms", "NaN"), ("retry-after", "3")],
+            Some(Duration::from_secs(3)),
+        );
     }
 }

@@ -64,7 +64,9 @@ impl Dispatcher {
     pub fn new(cfg: &BackendConfig, backend: Arc<dyn Backend>) -> Dispatcher {
         let rate = &cfg.rate;
         let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
-        let period = Duration::from_secs_f64(1.0 / rate.requests_per_second);
+        // Config keeps the rate within what a period can hold; out of it, one a second.
+        let period = Duration::try_from_secs_f64(1.0 / rate.requests_per_second)
+            .unwrap_or(Duration::from_secs(1));
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);
@@ -154,6 +156,19 @@ impl Dispatcher {
         let _slot = self.slots.acquire(Priority::current()).await;
         let limited = std::time::Instant::now();
         let ticket = loop {
+            // A pause longer than this backend's retries would wait sends the work to the
+            // fallback now, as the call that learnt of it did, instead of holding it.
+            if let Some(left) = self.pause.remaining()
+                && left > Duration::from_millis(self.retry.max_ms)
+            {
+                return Err(BackendError::RateLimited {
+                    retry_after: Some(left),
+                    message: format!(
+                        "paused for {} s more by an earlier 429's Retry-After: not asked before then",
+                        left.as_secs()
+                    ),
+                });
+            }
             self.pause.wait().await;
             self.requests.until_ready().await;
             let ticket = self.window.acquire().await;

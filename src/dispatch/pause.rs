@@ -21,16 +21,25 @@ impl Pause {
         self.current().is_some()
     }
 
+    /// How long the pause still lasts, if it is on.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.current().map(|t| t - Instant::now())
+    }
+
     pub async fn wait(&self) {
         while let Some(t) = self.current() {
             tokio::time::sleep_until(t).await;
         }
     }
 
-    /// Pauses for `by` from now, unless an existing pause already lasts longer.
+    /// Pauses for `by` from now, unless an existing pause already lasts longer. A pause
+    /// past the clock's range lasts as long as the clock goes.
     pub fn extend(&self, by: Duration) {
         let mut until = self.until.lock().unwrap_or_else(|p| p.into_inner());
-        let candidate = Instant::now() + by;
+        let now = Instant::now();
+        let candidate = now
+            .checked_add(by)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         if until.is_none_or(|t| t < candidate) {
             *until = Some(candidate);
         }

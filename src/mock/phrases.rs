@@ -342,10 +342,11 @@ pub fn render(source: &str, from: &str, to: &str, keep: &[&str]) -> Option<Strin
 pub fn summary(sources: &[&str], to: &str, length: Contract, overlong: bool) -> Option<String> {
     let target = bank(to)?;
     let seed = fnv1a(sources) as usize;
+    // The limit comes from a request header: any number a client sends.
     let wanted = if overlong {
-        length.limit * 3 / 2 + 1
+        length.limit.saturating_mul(3) / 2 + 1
     } else {
-        length.limit * 4 / 5
+        length.limit.saturating_mul(4) / 5
     };
     let mut sentences: Vec<String> = sources
         .iter()

@@ -324,7 +324,10 @@ impl Walk<'_> {
                 _ => None,
             },
             terms,
-            max_output_tokens: (source_tokens * 4 + 64).min(MAX_OUTPUT_TOKENS) as u32,
+            max_output_tokens: source_tokens
+                .saturating_mul(4)
+                .saturating_add(64)
+                .min(MAX_OUTPUT_TOKENS) as u32,
             length: None,
             shorten: false,
         };

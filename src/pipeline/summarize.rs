@@ -168,6 +168,15 @@ fn warning(lang: &LangTag, backend: &str, message: impl Into<String>) -> Warning
     }
 }
 
+/// Room for an answer of `length`: four tokens a word (two a character) and a margin.
+fn output_tokens(length: Contract) -> u32 {
+    let per_unit = match length.unit {
+        Unit::Words => 4,
+        Unit::Chars => 2,
+    };
+    u32::try_from(length.limit.saturating_mul(per_unit).saturating_add(64)).unwrap_or(u32::MAX)
+}
+
 fn joiner(lang: &LangTag) -> &'static str {
     if lang.language().spaced { " " } else { "" }
 }
@@ -366,10 +375,7 @@ impl Llm<'_> {
     ) -> Result<String, String> {
         let name = self.dispatcher.name();
         let request = BackendRequest {
-            max_output_tokens: match self.length.unit {
-                Unit::Words => self.length.limit * 4 + 64,
-                Unit::Chars => self.length.limit * 2 + 64,
-            } as u32,
+            max_output_tokens: output_tokens(self.length),
             length: Some(self.length),
             shorten,
             ..BackendRequest::prompt(Task::Summarize, &self.article.lang, self.target, prompt)
