@@ -106,9 +106,15 @@ async fn measure(server: &MockServer) {
         let gateway = Gateway::start(config).await.expect("gateway");
         let before = server.stats().requests;
         let t0 = Instant::now();
-        let out = pipeline::run(&gateway, &article, &job, &pipeline::Forgetful)
-            .await
-            .expect("translation");
+        let out = pipeline::run(
+            &gateway,
+            &article,
+            &job,
+            &pipeline::Forgetful,
+            &pipeline::Unobserved,
+        )
+        .await
+        .expect("translation");
         let wall = t0.elapsed().as_secs_f64();
         let calls = server.stats().requests - before;
         assert_eq!(out.translations[0].blocks.len(), CALLS);

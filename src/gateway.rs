@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::backend::{self, Account, BackendError};
 use crate::checks::Policy;
-use crate::chunk::{self, Budget};
+use crate::chunk;
 use crate::config::{Config, Endpoint, Strategy};
 use crate::dispatch::Dispatcher;
 use crate::glossary::Glossary;
@@ -22,19 +22,14 @@ use crate::router;
 
 /// A backend as routes see it: reached over HTTP through its dispatcher, or built in.
 pub enum RoutedBackend {
-    Remote {
-        budget: Budget,
-        dispatcher: Box<Dispatcher>,
-    },
-    Extractive {
-        name: String,
-    },
+    Remote(Box<Dispatcher>),
+    Extractive { name: String },
 }
 
 impl RoutedBackend {
     pub fn name(&self) -> &str {
         match self {
-            RoutedBackend::Remote { dispatcher, .. } => dispatcher.name(),
+            RoutedBackend::Remote(dispatcher) => dispatcher.name(),
             RoutedBackend::Extractive { name } => name,
         }
     }
@@ -42,17 +37,15 @@ impl RoutedBackend {
     /// Whether this backend serves `target` (machine-translation APIs offer a list).
     pub fn supports(&self, target: &LangTag) -> bool {
         match self {
-            RoutedBackend::Remote { dispatcher, .. } => {
-                dispatcher.backend().check_target(target).is_ok()
-            }
+            RoutedBackend::Remote(dispatcher) => dispatcher.backend().check_target(target).is_ok(),
             RoutedBackend::Extractive { .. } => true,
         }
     }
 
-    /// The dispatcher and chunk budget of an HTTP backend.
-    pub fn remote(&self) -> Option<(&Dispatcher, Budget)> {
+    /// The dispatcher of an HTTP backend.
+    pub fn remote(&self) -> Option<&Dispatcher> {
         match self {
-            RoutedBackend::Remote { budget, dispatcher } => Some((dispatcher, *budget)),
+            RoutedBackend::Remote(dispatcher) => Some(dispatcher),
             RoutedBackend::Extractive { .. } => None,
         }
     }
@@ -138,10 +131,9 @@ impl Gateway {
                     name: cfg.name.clone(),
                     source,
                 })?;
-            backends.push(RoutedBackend::Remote {
-                budget: cfg.budget,
-                dispatcher: Box::new(Dispatcher::new(cfg, client)),
-            });
+            backends.push(RoutedBackend::Remote(Box::new(Dispatcher::new(
+                cfg, client,
+            ))));
         }
         let gateway = Gateway {
             config,
@@ -158,7 +150,7 @@ impl Gateway {
         for (i, route) in self.config.routes.iter().enumerate() {
             for lang in route.langs.iter().flatten() {
                 for name in &route.backends {
-                    let Some(RoutedBackend::Remote { dispatcher, .. }) =
+                    let Some(RoutedBackend::Remote(dispatcher)) =
                         self.backends.iter().find(|b| b.name() == name)
                     else {
                         continue;
@@ -197,6 +189,11 @@ impl Gateway {
         }
     }
 
+    /// The config the gateway runs.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn protect(&self) -> &Rules {
         &self.config.protect
     }
@@ -204,7 +201,7 @@ impl Gateway {
     /// The dispatcher of backend `name`; `None` for built-in backends.
     pub fn dispatcher(&self, name: &str) -> Option<&Dispatcher> {
         let backend = self.backends.iter().find(|b| b.name() == name)?;
-        Some(backend.remote()?.0)
+        backend.remote()
     }
 
     /// What each vendor account reports of its consumption (DeepL `/v2/usage`).
@@ -212,7 +209,7 @@ impl Gateway {
         self.backends
             .iter()
             .filter_map(|b| {
-                let (d, _) = b.remote()?;
+                let d = b.remote()?;
                 Some((d.name(), d.backend().account()?))
             })
             .collect()

@@ -107,14 +107,14 @@ struct Input {
 
 /// An error with the exit code it deserves: 2 for bad usage, input or config, 3 for a
 /// backend failure no fallback absorbed, 1 for anything else.
-struct Failure(u8, anyhow::Error);
+struct Exit(u8, anyhow::Error);
 
-fn usage(e: impl Into<anyhow::Error>) -> Failure {
-    Failure(2, e.into())
+fn usage(e: impl Into<anyhow::Error>) -> Exit {
+    Exit(2, e.into())
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Failure {
-    Failure(1, e.into())
+fn internal(e: impl Into<anyhow::Error>) -> Exit {
+    Exit(1, e.into())
 }
 
 #[tokio::main]
@@ -144,14 +144,14 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(code, e)) => {
+        Err(Exit(code, e)) => {
             eprintln!("lingo: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::from(code)
         }
     }
 }
 
-fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
+fn read_input(file: &str) -> Result<Vec<u8>, Exit> {
     let mut bytes = Vec::new();
     if file == "-" {
         std::io::stdin()
@@ -172,7 +172,7 @@ enum Ask {
     Summarize(LengthSpec),
 }
 
-async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
+async fn run(input: Input, ask: Ask) -> Result<(), Exit> {
     let targets = LangTag::parse_list(&input.to)
         .context("--to")
         .map_err(usage)?;
@@ -230,7 +230,7 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
     };
     let gateway = Gateway::start(config).await.map_err(|e| {
         let code = if e.is_config() { 2 } else { 3 };
-        Failure(code, e.into())
+        Exit(code, e.into())
     })?;
 
     let bar = ProgressBar::hidden();
@@ -244,11 +244,12 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             .progress_chars("=> "),
         );
     }
-    let result = pipeline::run(&gateway, &article, &job, &Bar(bar.clone())).await;
+    let observer = Bar(bar.clone());
+    let result = pipeline::run(&gateway, &article, &job, &pipeline::Forgetful, &observer).await;
     bar.finish_and_clear();
     let out = result.map_err(|e| match e {
         RunError::NoRoute { .. } => usage(e),
-        RunError::ChunkFailed { .. } | RunError::SummaryFailed { .. } => Failure(3, e.into()),
+        RunError::ChunkFailed { .. } | RunError::SummaryFailed { .. } => Exit(3, e.into()),
         RunError::Prompt(_) => internal(e),
     })?;
     let rendered = output::render(&out, input.format);
@@ -263,22 +264,22 @@ async fn run(input: Input, ask: Ask) -> Result<(), Failure> {
             } else {
                 format!(" (and {} more failures)", rest.len())
             };
-            Err(Failure(3, anyhow::anyhow!("{}{more}", first.message)))
+            Err(Exit(3, anyhow::anyhow!("{}{more}", first.message)))
         }
     }
 }
 
-/// The CLI's run memory: it keeps nothing and moves the progress bar.
+/// The CLI's observer: it moves the progress bar.
 struct Bar(ProgressBar);
 
-impl pipeline::Memory for Bar {
+impl pipeline::Observer for Bar {
     fn progress(&self, done: usize, total: usize) {
         self.0.set_length(total as u64);
         self.0.set_position(done as u64);
     }
 }
 
-async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Failure> {
+async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Exit> {
     options.check().map_err(|e| {
         usage(anyhow::anyhow!(
             "--{}: {}",
@@ -303,7 +304,7 @@ async fn serve_mock(listen: SocketAddr, options: MockOptions) -> Result<(), Fail
         .map_err(internal)
 }
 
-async fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), Failure> {
+async fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), Exit> {
     let config = Config::load(path).map_err(usage)?;
     let addr = listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -335,11 +336,11 @@ async fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), Failure> {
         .await
         .map_err(|e| {
             let code = if e.is_config() { 2 } else { 3 };
-            Failure(code, e.into())
+            Exit(code, e.into())
         })
 }
 
-fn check_config(path: &Path) -> Result<(), Failure> {
+fn check_config(path: &Path) -> Result<(), Exit> {
     let config = Config::load(path).map_err(usage)?;
     print!("{}", config.to_toml());
     Ok(())

@@ -56,7 +56,7 @@ struct ForLang<'a> {
 }
 
 /// Results per language, in the order the languages were asked for.
-fn by_lang(out: &RunOutput) -> IndexMap<&str, ForLang<'_>> {
+fn by_lang<'o>(out: &'o RunOutput<'_>) -> IndexMap<&'o str, ForLang<'o>> {
     let mut langs: IndexMap<&str, ForLang> = IndexMap::new();
     let empty = || ForLang {
         translation: None,
@@ -109,8 +109,9 @@ fn markdown(t: &Translation) -> String {
     md
 }
 
+/// The JSON document of the CLI contract, which the HTTP API returns too.
 #[derive(Serialize)]
-struct Doc<'a> {
+pub struct Document<'a> {
     source: Source<'a>,
     results: IndexMap<&'a str, LangResult<'a>>,
     usage: &'a RunUsage,
@@ -159,8 +160,8 @@ fn json(out: &RunOutput) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
 }
 
-/// The JSON document of the CLI contract, which the HTTP API returns too.
-pub fn document(out: &RunOutput) -> serde_json::Value {
+/// `out` as the JSON document, borrowing its parts.
+pub fn document<'o>(out: &'o RunOutput<'_>) -> Document<'o> {
     let results = by_lang(out)
         .into_iter()
         .map(|(lang, r)| {
@@ -187,7 +188,7 @@ pub fn document(out: &RunOutput) -> serde_json::Value {
             )
         })
         .collect();
-    let doc = Doc {
+    Document {
         source: Source {
             lang: out.source.lang.as_str(),
             title: out.source.title.as_deref(),
@@ -198,6 +199,5 @@ pub fn document(out: &RunOutput) -> serde_json::Value {
         usage: &out.usage,
         warnings: &out.warnings,
         errors: &out.failures,
-    };
-    serde_json::to_value(&doc).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
+    }
 }

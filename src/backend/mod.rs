@@ -10,12 +10,13 @@ mod openai;
 mod retry_after;
 mod sent;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
 
+use crate::chunk::count_tokens;
 use crate::config::BackendConfig;
 use crate::glossary::{Entry, Glossary};
 use crate::lang::LangTag;
@@ -28,7 +29,7 @@ pub use sent::SentAt;
 /// One call to a backend. LLM protocols send the rendered prompt; machine-translation
 /// protocols send `texts` with `context` and their own glossary. Both carry the hints
 /// lingo sends as headers.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct BackendRequest {
     pub task: Task,
     pub source: LangTag,
@@ -47,11 +48,15 @@ pub struct BackendRequest {
     pub length: Option<Contract>,
     /// For summaries: this asks to shorten a summary that came back too long.
     pub shorten: bool,
+    /// The prompt's tokens, counted once on first use: the rate limiter and Ollama's
+    /// context window both need them, and retries send the same prompt.
+    prompt_tokens: OnceLock<usize>,
 }
 
 impl BackendRequest {
-    /// A request with nothing but a prompt: what summaries send.
-    pub fn prompt(task: Task, source: &LangTag, target: &LangTag, prompt: Prompt) -> Self {
+    /// A request with nothing but a prompt (what summaries send); the other fields are
+    /// set by whoever shapes it further.
+    pub fn new(task: Task, source: &LangTag, target: &LangTag, prompt: Prompt) -> Self {
         BackendRequest {
             task,
             source: source.clone(),
@@ -64,7 +69,15 @@ impl BackendRequest {
             max_output_tokens: 1024,
             length: None,
             shorten: false,
+            prompt_tokens: OnceLock::new(),
         }
+    }
+
+    /// The prompt's tokens as [`count_tokens`] counts them.
+    pub fn prompt_tokens(&self) -> usize {
+        *self
+            .prompt_tokens
+            .get_or_init(|| count_tokens(&self.prompt.system) + count_tokens(&self.prompt.user))
     }
 
     /// Characters of the text to translate: what machine-translation APIs bill.

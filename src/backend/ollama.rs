@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{Http, token_usage};
 use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
-use crate::chunk::count_tokens;
 use crate::config::BackendConfig;
 use crate::protocol::Answer;
 
@@ -70,7 +69,7 @@ impl Ollama {
 /// A window that holds the prompt (with a quarter to spare: the model's tokenizer is not
 /// the one lingo counts with) and the longest answer allowed.
 pub fn context_window(req: &BackendRequest) -> usize {
-    let prompt = count_tokens(&req.prompt.system) + count_tokens(&req.prompt.user);
+    let prompt = req.prompt_tokens();
     let needed = prompt + prompt / 4 + req.max_output_tokens as usize;
     needed.div_ceil(CONTEXT_STEP).max(1) * CONTEXT_STEP
 }

@@ -7,10 +7,13 @@
 //! window (never more than the configured rate in any second, whatever the burst), then
 //! tokens per minute (LLMs) and characters per minute (machine-translation APIs), each
 //! in the unit the vendor bills. Limiter cells are taken only after the slot, so waiting for a slot
-//! never saves up a burst.
+//! never saves up a burst. Every wait runs on tokio's clock ([`clock`]).
 
+mod clock;
 mod pause;
 mod slots;
+#[cfg(test)]
+mod tests;
 mod window;
 
 use std::num::NonZeroU32;
@@ -18,11 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 
 use crate::backend::{Backend, BackendError, BackendRequest, BackendResponse};
-use crate::chunk::count_tokens;
+use crate::chunk::Budget;
 use crate::config::{BackendConfig, RetryPolicy};
+use clock::Limiter;
 use pause::Pause;
 pub use slots::{Priority, Slots};
 use window::RollingWindow;
@@ -43,12 +47,15 @@ struct Cost {
 pub struct Dispatcher {
     name: String,
     model: String,
+    /// How much article text one call may carry.
+    budget: Budget,
     backend: Arc<dyn Backend>,
     slots: Slots,
-    requests: DefaultDirectRateLimiter,
+    requests: Limiter,
     window: RollingWindow,
-    tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
-    characters: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    /// Per-minute quotas with their size (the most one call may take at once).
+    tokens: Option<(Limiter, NonZeroU32)>,
+    characters: Option<(Limiter, NonZeroU32)>,
     pause: Pause,
     /// Set when the vendor says the account's quota is spent (DeepL 456, OpenAI
     /// `insufficient_quota`): calls then fail at once, so work goes to the fallback
@@ -72,14 +79,15 @@ impl Dispatcher {
             .allow_burst(burst);
         let per_minute = |n: Option<u32>| {
             n.and_then(NonZeroU32::new)
-                .map(|n| (RateLimiter::direct(Quota::per_minute(n)), n))
+                .map(|n| (Limiter::new(Quota::per_minute(n)), n))
         };
         Dispatcher {
             name: cfg.name.clone(),
             model: cfg.model.clone(),
+            budget: cfg.budget,
             backend,
             slots: Slots::new(rate.max_concurrency),
-            requests: RateLimiter::direct(quota),
+            requests: Limiter::new(quota),
             window: RollingWindow::new(rate.requests_per_second.ceil() as usize),
             tokens: per_minute(rate.tokens_per_minute),
             characters: per_minute(rate.characters_per_minute),
@@ -95,6 +103,10 @@ impl Dispatcher {
 
     pub fn model(&self) -> &str {
         &self.model
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
     }
 
     /// Whether the backend is usable now: not paused by a 429's Retry-After and its
@@ -127,11 +139,10 @@ impl Dispatcher {
         let longest_wait = Duration::from_millis(self.retry.max_ms);
         // Counted once per call, not once per attempt: the request does not change.
         let cost = Cost {
-            tokens: self.tokens.as_ref().map_or(0, |_| {
-                count_tokens(&req.prompt.system)
-                    + count_tokens(&req.prompt.user)
-                    + req.max_output_tokens as usize
-            }),
+            tokens: self
+                .tokens
+                .as_ref()
+                .map_or(0, |_| req.prompt_tokens() + req.max_output_tokens as usize),
             characters: req.characters(),
         };
         (|| self.attempt(req, cost))
@@ -177,10 +188,9 @@ impl Dispatcher {
                 (&self.characters, cost.characters),
             ] {
                 if let Some((limiter, cap)) = limit {
-                    let n = NonZeroU32::new(amount.min(cap.get() as usize) as u32)
+                    let n = NonZeroU32::new(u32::try_from(amount).unwrap_or(u32::MAX))
                         .unwrap_or(NonZeroU32::MIN);
-                    // Cannot fail: n is clamped to the bucket's capacity.
-                    let _ = limiter.until_n_ready(n).await;
+                    limiter.until_n_ready(n, *cap).await;
                 }
             }
             // Checked after every wait: callers queued behind the one that learnt of a
@@ -247,71 +257,5 @@ impl Dispatcher {
             metrics::counter!("lingo_backend_characters_total", "backend" => backend)
                 .increment(u.characters);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::sync::Mutex;
-    use std::time::Instant;
-
-    use futures::future::BoxFuture;
-
-    use super::*;
-    use crate::backend::{SentAt, Usage};
-    use crate::config::Config;
-    use crate::lang::LangTag;
-    use crate::prompts::Prompt;
-    use crate::protocol::{Answer, Task};
-
-    /// Answers at once and notes when each call arrived.
-    #[derive(Default)]
-    struct Clock(Mutex<Vec<Instant>>);
-
-    impl Backend for Clock {
-        fn call<'a>(
-            &'a self,
-            _req: &'a BackendRequest,
-            _sent: &'a SentAt,
-        ) -> BoxFuture<'a, Result<BackendResponse, BackendError>> {
-            self.0.lock().unwrap().push(Instant::now());
-            Box::pin(async {
-                Ok(BackendResponse {
-                    answer: Answer::Pieces(Vec::new()),
-                    usage: Usage::default(),
-                })
-            })
-        }
-    }
-
-    /// Characters per minute are spent by the text sent: 600 a minute is 10 a second, so
-    /// after 600 characters the next 30 wait about 3 s, whatever the request rate allows.
-    #[tokio::test]
-    async fn characters_per_minute_hold_back_the_next_call() {
-        let toml = "[[backends]]\nname = \"mt\"\nkind = \"deepl\"\nbase_url = \"http://127.0.0.1:9\"\n\
-                    max_chunk_chars = 600\nrate = { requests_per_second = 100, burst = 10, characters_per_minute = 600 }\n\
-                    [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"mt\"]\n";
-        let config = Config::from_toml(toml, Path::new("t.toml")).unwrap();
-        let clock = Arc::new(Clock::default());
-        let dispatcher = Dispatcher::new(&config.backends[0], clock.clone());
-        let en = LangTag::parse("en").unwrap();
-        let request = |chars: usize| BackendRequest {
-            texts: vec!["x".repeat(chars)],
-            ..BackendRequest::prompt(
-                Task::Translate,
-                &en,
-                &en,
-                Prompt {
-                    system: String::new(),
-                    user: String::new(),
-                },
-            )
-        };
-        dispatcher.call(&request(600)).await.unwrap();
-        dispatcher.call(&request(30)).await.unwrap();
-        let calls = clock.0.lock().unwrap().clone();
-        let gap = calls[1] - calls[0];
-        assert!(gap >= Duration::from_millis(2500), "{gap:?}");
     }
 }

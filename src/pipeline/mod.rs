@@ -1,32 +1,43 @@
 //! A run, end to end: plan chunks per target language, translate every chunk of every
 //! language and write every summary concurrently (futures owned by this call: dropping it
-//! cancels them all), then reassemble the blocks in their original order. How one chunk
-//! walks its route of backends is in [`attempts`]; how a summary is made, in [`summarize`].
+//! cancels them all), then reassemble the blocks in their original order.
+//!
+//! The parts, in the order a chunk meets them: [`lane`] (one language along its route),
+//! [`walk`] (one chunk along the lane's backends), [`shape`] (the request as a backend
+//! takes it), [`answer`] (the one loop that asks until an answer passes its checks). Then
+//! [`summary`] and [`summary_llm`] for summaries, [`report`] for what the run gives back,
+//! and [`memory`] for what it keeps and tells.
 
-mod attempts;
+mod answer;
+mod lane;
 mod memory;
-mod summarize;
+mod report;
+mod shape;
+mod summary;
+mod summary_llm;
+mod walk;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::join_all;
-use indexmap::IndexMap;
-use serde::Serialize;
 
 use crate::article::{Article, Block};
-use crate::backend::{Account, Usage};
-use crate::checks::{Action, Checked, Finding, Policy};
-use crate::chunk::{self, Budget, Chunk};
-use crate::dispatch::{Dispatcher, Priority};
-use crate::gateway::{Gateway, RoutedBackend};
+use crate::chunk::{self, Chunk};
+use crate::dispatch::Priority;
+use crate::gateway::Gateway;
 use crate::glossary::Glossary;
 use crate::lang::LangTag;
 use crate::length::LengthSpec;
 use crate::prompts::PromptError;
 use crate::protocol::Task;
+use lane::{Lane, Purpose, Route};
+use report::Ledger;
+use walk::ChunkDone;
 
-pub use memory::{Event, Forgetful, Memory, PieceText};
-pub use summarize::{Fit, Method, Summary};
+pub use answer::{AttemptError, Cause};
+pub use memory::{Event, Forgetful, Memory, Observer, Part, PieceText, Unobserved};
+pub use report::{Failure, RunOutput, RunUsage, Translation, Warning};
+pub use summary::{Fit, Method, Summary};
 
 /// What a run is asked for.
 #[derive(Clone, Debug)]
@@ -40,69 +51,14 @@ pub struct Job {
     pub priority: Priority,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Warning {
-    pub lang: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chunk: Option<usize>,
-    /// The index in `source.blocks` of the block concerned, where there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub block: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend: Option<String>,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RunUsage {
-    #[serde(flatten)]
-    pub total: Usage,
-    pub by_backend: IndexMap<String, Usage>,
-    /// What vendor accounts reported of their consumption at start (DeepL `/v2/usage`).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub accounts: IndexMap<String, Account>,
-}
-
-/// What one piece of work spent and noticed, added to the run's totals when it ends.
-#[derive(Debug, Default)]
-struct Ledger {
-    usage: Vec<(String, Usage)>,
-    warnings: Vec<Warning>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Translation {
-    pub lang: LangTag,
-    pub title: Option<String>,
-    pub blocks: Vec<Block>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RunOutput {
-    pub source: Article,
-    pub translations: Vec<Translation>,
-    pub summaries: Vec<Summary>,
-    pub usage: RunUsage,
-    pub warnings: Vec<Warning>,
-    /// Languages and tasks that no backend could serve; the rest of the run stands.
-    pub failures: Vec<Failure>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Failure {
-    pub lang: String,
-    pub task: Task,
-    pub message: String,
-}
-
-impl RunOutput {
-    fn record(&mut self, ledger: Ledger) {
-        for (name, usage) in ledger.usage {
-            self.usage.total += usage;
-            *self.usage.by_backend.entry(name).or_default() += usage;
-        }
-        self.warnings.extend(ledger.warnings);
-    }
+/// What every piece of one run shares: the gateway, the job's own glossaries, and where
+/// the run keeps and tells.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    gw: &'a Gateway,
+    glossaries: &'a [Glossary],
+    memory: &'a dyn Memory,
+    observer: &'a dyn Observer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +69,14 @@ pub enum RunError {
     ChunkFailed {
         lang: LangTag,
         chunk: usize,
-        last: String,
+        last: Box<AttemptError>,
     },
     #[error("{lang}: the summary failed on every backend of its route (last problem: {last})")]
-    SummaryFailed { lang: LangTag, last: String },
+    SummaryFailed {
+        lang: LangTag,
+        last: Box<AttemptError>,
+    },
+    /// A prompt template failed to render: a fault of lingo's build, which stops the run.
     #[error(transparent)]
     Prompt(#[from] PromptError),
 }
@@ -128,69 +88,55 @@ fn task_name(task: Task) -> &'static str {
     }
 }
 
-struct ChunkDone {
-    texts: Vec<String>,
-    ledger: Ledger,
-}
-
-/// Translation routes hold HTTP backends only (config validation sees to it).
-fn translation_route<'g>(
-    gw: &'g Gateway,
-    target: &LangTag,
-) -> Result<Vec<(&'g Dispatcher, Budget)>, RunError> {
-    let route: Vec<(&Dispatcher, Budget)> = gw
-        .route(Task::Translate, target)
-        .map(|r| r.into_iter().filter_map(RoutedBackend::remote).collect())
-        .unwrap_or_default();
-    if route.is_empty() {
-        return Err(RunError::NoRoute {
-            task: Task::Translate,
-            lang: target.clone(),
-        });
-    }
-    Ok(route)
-}
-
-pub async fn run(
+/// Runs `job` on `article`: every language it asks for, each to its end. A language or
+/// task that fails is listed in the output's failures while the rest stands; only a
+/// missing route or a prompt fault fails the whole run.
+pub async fn run<'a>(
     gw: &Gateway,
-    article: &Article,
+    article: &'a Article,
     job: &Job,
     memory: &dyn Memory,
-) -> Result<RunOutput, RunError> {
-    job.priority.scope(run_job(gw, article, job, memory)).await
+    observer: &dyn Observer,
+) -> Result<RunOutput<'a>, RunError> {
+    let run = Run {
+        gw,
+        glossaries: &job.glossaries,
+        memory,
+        observer,
+    };
+    job.priority.scope(run_job(run, article, job)).await
 }
 
-async fn run_job(
-    gw: &Gateway,
-    article: &Article,
+async fn run_job<'a>(
+    run: Run<'_>,
+    article: &'a Article,
     job: &Job,
-    memory: &dyn Memory,
-) -> Result<RunOutput, RunError> {
+) -> Result<RunOutput<'a>, RunError> {
     let units = article.units();
+    let purpose = Purpose::Article {
+        first_block: usize::from(article.title.is_some()),
+    };
     let mut plans = Vec::new();
     for target in &job.translate {
-        let route = translation_route(gw, target)?;
-        // Planned by the first backend's budget; a fallback with a smaller context still
-        // has the block-by-block last resort.
+        let route = Route::translation(run.gw, target)?;
         let chunks = if target == &article.lang {
             Vec::new()
         } else {
-            chunk::plan_capped(&units, route[0].1, attempts::Lane::max_pieces(&route))
+            let (budget, max_pieces) = route.plan();
+            chunk::plan_capped(&units, budget, max_pieces)
         };
-        let glossary = gw.glossary(&article.lang, target, &job.glossaries);
-        let pair = (&article.lang, target);
-        let mut lane = attempts::Lane::new(gw, route, pair, glossary, &chunks, memory);
+        let lane = Lane::new(run, route, (&article.lang, target), &chunks, purpose);
         for c in &chunks {
-            memory.event(Event::Queued {
+            run.observer.event(Event::Queued {
                 lang: target.to_string(),
                 chunk: c.id,
             });
         }
-        lane.first_block = Some(usize::from(article.title.is_some()));
         plans.push((target, lane, chunks));
     }
     for target in &job.summarize {
-        if gw
+        if run
+            .gw
             .route(Task::Summarize, target)
             .is_none_or(|r| r.is_empty())
         {
@@ -202,24 +148,27 @@ async fn run_job(
     }
     let total = plans.iter().map(|(_, _, c)| c.len()).sum::<usize>() + job.summarize.len();
     let done = AtomicUsize::new(0);
-    let step = || memory.progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-    memory.progress(0, total);
+    let step = || {
+        run.observer
+            .progress(done.fetch_add(1, Ordering::Relaxed) + 1, total)
+    };
+    run.observer.progress(0, total);
     let chunk_jobs = plans.iter().flat_map(|(_, lane, chunks)| {
         chunks.iter().map(|c| async {
-            let result = attempts::translate_chunk(gw, lane, c).await;
+            let result = walk::translate_chunk(lane, c).await;
             step();
             result
         })
     });
-    let pivot = summarize::Pivot::new();
+    let pivot = summary::Pivot::new();
     let summary_jobs = job.summarize.iter().map(|target| async {
-        let result = match memory.recall_summary(target.as_str()).await {
+        let result = match run.memory.recall_summary(target.as_str()).await {
             Some(summary) => Ok((summary, Ledger::default())),
             None => {
-                let made = summarize::summarize(gw, article, target, job.length, &pivot).await;
+                let made = summary::summarize(run, article, target, job.length, &pivot).await;
                 if let Ok((summary, _)) = &made {
-                    memory.remember_summary(summary).await;
-                    memory.event(Event::Summary {
+                    run.memory.remember_summary(summary).await;
+                    run.observer.event(Event::Summary {
                         lang: target.to_string(),
                         text: summary.text.clone(),
                     });
@@ -234,7 +183,7 @@ async fn run_job(
     let (chunks_done, summaries_done) = tokio::join!(join_all(chunk_jobs), join_all(summary_jobs));
 
     let mut out = RunOutput {
-        source: article.clone(),
+        source: article,
         translations: Vec::new(),
         summaries: Vec::new(),
         usage: RunUsage::default(),
@@ -243,47 +192,40 @@ async fn run_job(
     };
     let mut chunks_done = chunks_done.into_iter();
     for (target, _, chunks) in &plans {
-        let results: Vec<Result<ChunkDone, RunError>> =
-            chunks_done.by_ref().take(chunks.len()).collect();
-        let mut done = Vec::with_capacity(results.len());
+        let mut done = Vec::with_capacity(chunks.len());
         let mut failure = None;
-        for result in results {
+        for result in chunks_done.by_ref().take(chunks.len()) {
             match result {
                 Ok(d) => done.push(d),
                 Err(e @ RunError::Prompt(_)) => return Err(e),
                 Err(e) => failure = failure.or(Some(e)),
             }
         }
-        if let Some(e) = failure {
-            for d in done {
-                out.record(d.ledger);
+        let texts = match failure {
+            Some(e) => {
+                out.failures.push(Failure {
+                    lang: target.to_string(),
+                    task: Task::Translate,
+                    message: e.to_string(),
+                });
+                None
             }
-            out.failures.push(Failure {
-                lang: target.to_string(),
-                task: Task::Translate,
-                message: e.to_string(),
-            });
-            continue;
-        }
-        let units = if *target == &article.lang {
-            out.warnings.push(Warning {
-                lang: target.to_string(),
-                chunk: None,
-                block: None,
-                backend: None,
-                message: format!("the article is already in {target}: copied unchanged"),
-            });
-            units.iter().map(|u| u.to_string()).collect()
-        } else {
-            assemble(units.len(), chunks, &done, target)
+            None if *target == &article.lang => {
+                let message = format!("the article is already in {target}: copied unchanged");
+                out.warnings.push(Warning::about(target, message));
+                Some(units.iter().map(|u| u.to_string()).collect())
+            }
+            None => Some(assemble(units.len(), chunks, &done, target)),
         };
         for d in done {
             out.record(d.ledger);
         }
-        out.translations
-            .push(split_title(article, (*target).clone(), units));
+        if let Some(texts) = texts {
+            out.translations
+                .push(split_title(article, (*target).clone(), texts));
+        }
     }
-    for (name, account) in gw.accounts() {
+    for (name, account) in run.gw.accounts() {
         out.usage.accounts.insert(name.to_string(), account);
     }
     for (target, result) in job.summarize.iter().zip(summaries_done) {
@@ -303,44 +245,9 @@ async fn run_job(
     Ok(out)
 }
 
-/// What a checked answer comes to under the gateway's validation policy.
-enum Judged<T> {
-    Use(T),
-    /// Ask the same backend again.
-    Again(String),
-    /// Give up on this backend.
-    Next(String),
-}
-
-/// Applies `policy` to an answer from backend `name`; problems it lets pass become warnings.
-fn judge<T>(
-    policy: &Policy,
-    name: &str,
-    checked: Checked<T>,
-    mut warn: impl FnMut(Option<usize>, String),
-) -> Judged<T> {
-    let rejected = |finding: &Finding| format!("{name}: answer rejected: {finding}");
-    match checked {
-        Err(problem) => Judged::Again(rejected(&problem)),
-        Ok((value, problems)) => match policy.verdict(&problems) {
-            None => Judged::Use(value),
-            Some((Action::Warn, _)) => {
-                for problem in &problems {
-                    warn(problem.block(), format!("{name}: kept despite: {problem}"));
-                }
-                Judged::Use(value)
-            }
-            Some((Action::Retry, problem)) => Judged::Again(rejected(problem)),
-            Some((Action::Next, problem)) => {
-                Judged::Next(format!("{}; moving on", rejected(problem)))
-            }
-        },
-    }
-}
-
-/// Runs CPU-heavy checks (language identification takes milliseconds per answer) on the
-/// blocking pool. On the async workers they would delay the connection tasks of requests
-/// already admitted, and so blur the request timing that the rate limits promise.
+/// Runs CPU-heavy work (language identification, TextRank) on the blocking pool. On the
+/// async workers it would delay the connection tasks of requests already admitted, and
+/// so blur the request timing that the rate limits promise.
 async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
@@ -365,13 +272,19 @@ fn assemble(units: usize, chunks: &[Chunk], done: &[ChunkDone], target: &LangTag
     })
 }
 
+/// The translated units as the article's shape: the title (when there is one), then one
+/// block per source block, of the same kind.
 fn split_title(article: &Article, lang: LangTag, mut units: Vec<String>) -> Translation {
     let title = article.title.as_ref().map(|_| units.remove(0));
     let blocks = article
         .blocks
         .iter()
         .zip(units)
-        .map(|(b, text)| Block { text, ..b.clone() })
+        .map(|(b, text)| Block {
+            kind: b.kind,
+            text,
+            boilerplate: b.boilerplate,
+        })
         .collect();
     Translation {
         lang,

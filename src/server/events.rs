@@ -14,40 +14,40 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::AppState;
 use super::problem::{Kind, Problem};
+use crate::store::StoredEvent;
 
-/// The SSE event for a stored event, named by its `type`; and whether it ends the job.
-fn sse(seq: i64, data: &str) -> (SseEvent, bool) {
-    let kind = serde_json::from_str::<serde_json::Value>(data)
-        .ok()
-        .and_then(|v| v["type"].as_str().map(String::from))
-        .unwrap_or_else(|| "message".into());
-    let done = kind == "done";
+/// The SSE event for a stored event, named by its type; and whether it ends the job.
+fn sse(stored: &StoredEvent) -> (SseEvent, bool) {
     let event = SseEvent::default()
-        .id(seq.to_string())
-        .event(kind)
-        .data(data);
-    (event, done)
+        .id(stored.seq.to_string())
+        .event(&stored.kind)
+        .data(&stored.data);
+    (event, stored.kind == "done")
 }
 
 /// Job events as Server-Sent Events, replayed after `Last-Event-ID` and then live.
 #[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs",
     params(("id" = String, Path, description = "The job id"),
            ("Last-Event-ID" = Option<i64>, Header, description = "The last event seen")),
-    responses((status = 200, description = "text/event-stream of queued, sent, validated, done, summary and done events"),
+    responses((status = 200, description = "text/event-stream of queued, sent, validated, translated and summary events, then done"),
                (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let record = match state.jobs.store.job(&id).await {
+    let record = match state.jobs.record(&id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             return Problem::new(Kind::UnknownJob, format!("no job '{id}'"))
                 .at("/id")
                 .into_response();
         }
-        Err(e) => return Problem::new(Kind::Internal, e.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "cannot read the job");
+            let detail = "the server could not read the job: see its log";
+            return Problem::new(Kind::Internal, detail).into_response();
+        }
     };
     let mut after: i64 = headers
         .get("last-event-id")
@@ -61,19 +61,9 @@ pub async fn stream(
     let mut closing = state.closing.clone();
     let finished = record.status.is_final();
     tokio::spawn(async move {
-        let replay = |after: i64| {
-            let jobs = jobs.clone();
-            let id = id.clone();
-            async move {
-                jobs.store
-                    .events_after(&id, after)
-                    .await
-                    .unwrap_or_default()
-            }
-        };
-        for (seq, data) in replay(after).await {
-            after = seq;
-            let (event, done) = sse(seq, &data);
+        for stored in jobs.events_after(&id, after).await {
+            after = stored.seq;
+            let (event, done) = sse(&stored);
             if tx.send(Ok(event)).await.is_err() || done {
                 return;
             }
@@ -87,14 +77,14 @@ pub async fn stream(
                 _ = closing.changed() => return,
             };
             let batch = match next {
-                Ok((seq, data)) if seq > after => vec![(seq, data)],
+                Ok(stored) if stored.seq > after => vec![stored],
                 Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => replay(after).await,
+                Err(broadcast::error::RecvError::Lagged(_)) => jobs.events_after(&id, after).await,
                 Err(broadcast::error::RecvError::Closed) => return,
             };
-            for (seq, data) in batch {
-                after = seq;
-                let (event, done) = sse(seq, &data);
+            for stored in batch {
+                after = stored.seq;
+                let (event, done) = sse(&stored);
                 if tx.send(Ok(event)).await.is_err() || done {
                     return;
                 }

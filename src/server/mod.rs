@@ -25,12 +25,11 @@ use crate::config::Config;
 use crate::gateway::{Gateway, GatewayError};
 use crate::store::{SqliteStore, Store, StoreError};
 
-pub use problem::Kind as ProblemKind;
 pub use webhooks::{SIGNATURE_HEADER, sign};
 
 #[derive(Clone)]
 pub struct AppState {
-    config: Arc<Config>,
+    /// The running backends, and the config they were started from.
     gateway: Arc<Gateway>,
     jobs: Arc<jobs::Jobs>,
     keys: Arc<auth::Keys>,
@@ -82,9 +81,9 @@ pub async fn run(
         },
     )?);
     let _ = metrics::handle();
-    let config = Arc::new(config);
-    let gateway = Arc::new(Gateway::start((*config).clone()).await?);
-    let jobs = jobs::Jobs::new(gateway.clone(), store.clone(), config.clone());
+    let gateway = Arc::new(Gateway::start(config).await?);
+    let config = gateway.config();
+    let jobs = jobs::Jobs::new(gateway.clone(), store.clone());
     let resumed = jobs.resume().await;
     if resumed > 0 {
         tracing::info!(jobs = resumed, "resumed unfinished jobs");
@@ -96,8 +95,7 @@ pub async fn run(
             config.server.api_keys.clone(),
             config.server.requests_per_minute,
         )),
-        config: config.clone(),
-        gateway,
+        gateway: gateway.clone(),
         jobs: jobs.clone(),
         closing,
     };

@@ -9,30 +9,33 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use indexmap::IndexMap;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::problem::{Kind, Problem};
 use super::request::{self, Accepted, JobRequest};
-use crate::pipeline::{self, Forgetful};
+use crate::pipeline::{self, Forgetful, Unobserved};
 use crate::protocol::Task;
-use crate::store::JobStatus;
+use crate::store::{JobRecord, JobStatus};
 
 /// Reads and checks a request body; every failure is a problem naming its cause.
-fn accepted(
+async fn accepted(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Accepted, Problem> {
+    let config = state.gateway.config();
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 Kind::BodyTooLarge,
                 format!(
                     "the body is over {} bytes: send a shorter article or split it",
-                    state.config.server.max_body_bytes
+                    config.server.max_body_bytes
                 ),
             )
         } else {
@@ -49,12 +52,19 @@ fn accepted(
             format!("content-type '{kind}': send application/json"),
         ));
     }
-    let parsed = request::parse(&body)?;
-    let accepted = request::accept(
-        parsed,
-        state.config.server.max_langs,
-        &state.config.webhooks,
-    )?;
+    // Parsing the article (HTML extraction, language identification on up to a
+    // megabyte) is CPU work: on the blocking pool, not the workers that serve requests.
+    let (max_langs, webhooks) = (config.server.max_langs, config.webhooks.clone());
+    let accepted = tokio::task::spawn_blocking(move || {
+        request::accept(request::parse(&body)?, max_langs, &webhooks)
+    })
+    .await
+    .map_err(|e| {
+        Problem::new(
+            Kind::Internal,
+            format!("the request could not be read: {e}"),
+        )
+    })??;
     for (task, langs, field) in [
         (Task::Translate, &accepted.job.translate, "/translate"),
         (Task::Summarize, &accepted.job.summarize, "/summarize/langs"),
@@ -90,7 +100,7 @@ pub async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let accepted = match accepted(&state, &headers, body) {
+    let accepted = match accepted(&state, &headers, body).await {
         Ok(a) => a,
         Err(p) => return p.into_response(),
     };
@@ -108,8 +118,14 @@ pub async fn submit(
             )
                 .into_response()
         }
-        Err(e) => Problem::new(Kind::Internal, e).into_response(),
+        Err(e) => internal(e),
     }
+}
+
+/// A failure of lingo's own: logged with its cause, answered without it.
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "internal error");
+    Problem::new(Kind::Internal, "the server could not do this: see its log").into_response()
 }
 
 fn unknown(id: &str) -> Response {
@@ -127,34 +143,57 @@ fn unknown(id: &str) -> Response {
     responses((status = 200, description = "status, progress, results (the CLI's JSON document), errors, usage"),
                (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.jobs.store.job(&id).await {
-        Ok(Some(r)) => {
-            let mut view = json!({
-                "id": r.id,
-                "status": r.status,
-                "priority": r.priority,
-                "progress": {"done": r.done_steps, "total": r.total_steps},
-                "created_at_ms": r.created_at,
-                "updated_at_ms": r.updated_at,
-            });
-            if let Some(result) = r
-                .result
-                .as_deref()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            {
-                for key in ["source", "results", "usage", "warnings", "errors"] {
-                    if let Some(v) = result.get(key) {
-                        view[key] = v.clone();
-                    }
-                }
-            }
-            if let Some(error) = r.error {
-                view["error"] = error.into();
-            }
-            Json(view).into_response()
-        }
+    match state.jobs.record(&id).await {
+        Ok(Some(record)) => match JobView::of(&record) {
+            Ok(view) => Json(view).into_response(),
+            Err(e) => internal(e),
+        },
         Ok(None) => unknown(&id),
-        Err(e) => Problem::new(Kind::Internal, e.to_string()).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// A job as `GET /v1/jobs/{id}` shows it: its state, then the result document's parts
+/// (source, results, usage, warnings, errors) copied as stored, without a parse.
+#[derive(Serialize)]
+struct JobView<'a> {
+    id: &'a str,
+    status: JobStatus,
+    priority: &'a str,
+    progress: Progress,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+    #[serde(flatten)]
+    result: IndexMap<String, Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Progress {
+    done: i64,
+    total: i64,
+}
+
+impl<'a> JobView<'a> {
+    fn of(r: &'a JobRecord) -> Result<JobView<'a>, serde_json::Error> {
+        let result = match r.result.as_deref() {
+            Some(text) => serde_json::from_str(text)?,
+            None => IndexMap::new(),
+        };
+        Ok(JobView {
+            id: &r.id,
+            status: r.status,
+            priority: &r.priority,
+            progress: Progress {
+                done: r.done_steps,
+                total: r.total_steps,
+            },
+            created_at_ms: r.created_at,
+            updated_at_ms: r.updated_at,
+            result,
+            error: r.error.as_deref(),
+        })
     }
 }
 
@@ -167,7 +206,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Re
     match state.jobs.cancel(&id).await {
         Ok(Some(status)) => Json(Submitted { id, status }).into_response(),
         Ok(None) => unknown(&id),
-        Err(e) => Problem::new(Kind::Internal, e).into_response(),
+        Err(e) => internal(e),
     }
 }
 
@@ -178,12 +217,18 @@ async fn synchronous(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let accepted = match accepted(&state, &headers, body) {
+    let accepted = match accepted(&state, &headers, body).await {
         Ok(a) => a,
         Err(p) => return p.into_response(),
     };
-    let bound = Duration::from_millis(state.config.server.sync_timeout_ms);
-    let run = pipeline::run(&state.gateway, &accepted.article, &accepted.job, &Forgetful);
+    let bound = Duration::from_millis(state.gateway.config().server.sync_timeout_ms);
+    let run = pipeline::run(
+        &state.gateway,
+        &accepted.article,
+        &accepted.job,
+        &Forgetful,
+        &Unobserved,
+    );
     match tokio::time::timeout(bound, run).await {
         Err(_) => Problem::new(
             Kind::Timeout,
@@ -239,7 +284,8 @@ pub async fn backends(State(state): State<AppState>) -> Response {
     let accounts: std::collections::HashMap<&str, _> =
         state.gateway.accounts().into_iter().collect();
     let list: Vec<Value> = state
-        .config
+        .gateway
+        .config()
         .backends
         .iter()
         .map(|b| {
@@ -277,9 +323,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if *state.closing.borrow() {
         return Problem::new(Kind::Unavailable, "shutting down").into_response();
     }
-    match state.jobs.store.ping().await {
+    match state.jobs.ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
-        Err(e) => Problem::new(Kind::Unavailable, e.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "not ready: the store does not answer");
+            Problem::new(
+                Kind::Unavailable,
+                "the store does not answer: see the server's log",
+            )
+            .into_response()
+        }
     }
 }
 
@@ -300,7 +353,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         metrics::gauge!("lingo_queue_depth", "priority" => priority.as_str(), "queue" => "jobs")
             .set(n as f64);
     }
-    for b in &state.config.backends {
+    for b in &state.gateway.config().backends {
         if let Some(dispatcher) = state.gateway.dispatcher(&b.name) {
             for (priority, n) in crate::dispatch::Priority::ALL
                 .iter()

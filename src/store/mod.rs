@@ -12,21 +12,11 @@ pub use sqlite::SqliteStore;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: {0}")]
-    Database(String),
+    Database(#[from] sqlx::Error),
+    #[error("store: cannot bring the schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("store: a stored record is unreadable ({0})")]
     Corrupt(String),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> StoreError {
-        StoreError::Database(e.to_string())
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
-        StoreError::Database(e.to_string())
-    }
 }
 
 pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
@@ -72,14 +62,24 @@ impl JobStatus {
     }
 }
 
+/// Where a job's end is delivered, and the secret that signs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: Option<String>,
+}
+
 /// A job as stored.
 #[derive(Clone, Debug)]
 pub struct JobRecord {
     pub id: String,
     pub status: JobStatus,
     pub priority: String,
-    /// The submitted request, as JSON.
+    /// The submitted request as JSON, without its webhook: what a restart runs again.
     pub request: String,
+    pub webhook: Option<Webhook>,
+    /// How many times a process began running the job.
+    pub starts: i64,
     /// The result document, once the job has ended.
     pub result: Option<String>,
     pub error: Option<String>,
@@ -87,6 +87,15 @@ pub struct JobRecord {
     pub total_steps: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An event of a job as stored: its place in the job's sequence (the SSE id), its type
+/// and its JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub kind: String,
+    pub data: String,
 }
 
 /// A webhook delivery waiting in the outbox.
@@ -102,7 +111,8 @@ pub struct Delivery {
 
 pub trait Store: Send + Sync {
     fn create_job(&self, job: &JobRecord) -> StoreFuture<'_, ()>;
-    fn set_status<'a>(&'a self, id: &'a str, status: JobStatus) -> StoreFuture<'a, ()>;
+    /// Marks a job running and counts the start.
+    fn start_job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
     fn set_progress<'a>(&'a self, id: &'a str, done: i64, total: i64) -> StoreFuture<'a, ()>;
     /// Ends a job with its result document or error.
     fn finish_job<'a>(
@@ -115,9 +125,9 @@ pub trait Store: Send + Sync {
     fn job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<JobRecord>>;
     /// Jobs queued or running: what a restart resumes.
     fn unfinished(&self) -> StoreFuture<'_, Vec<JobRecord>>;
-    /// Appends an event; its sequence number (from 1) is the SSE event id.
-    fn add_event<'a>(&'a self, job: &'a str, data: &'a str) -> StoreFuture<'a, i64>;
-    fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<(i64, String)>>;
+    /// Appends an event of type `kind`; its sequence number (from 1) is the SSE event id.
+    fn add_event<'a>(&'a self, job: &'a str, kind: &'a str, data: &'a str) -> StoreFuture<'a, i64>;
+    fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<StoredEvent>>;
     fn cache_get<'a>(&'a self, keys: &'a [String]) -> StoreFuture<'a, Vec<Option<String>>>;
     fn cache_put<'a>(&'a self, entries: &'a [(String, String)]) -> StoreFuture<'a, ()>;
     fn summary_get<'a>(&'a self, job: &'a str, lang: &'a str) -> StoreFuture<'a, Option<String>>;

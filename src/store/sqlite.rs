@@ -9,7 +9,9 @@ use futures::FutureExt;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use super::{Delivery, JobRecord, JobStatus, Store, StoreError, StoreFuture, now_ms};
+use super::{
+    Delivery, JobRecord, JobStatus, Store, StoreError, StoreFuture, StoredEvent, Webhook, now_ms,
+};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -39,6 +41,16 @@ fn job_from(row: &sqlx::sqlite::SqliteRow) -> Result<JobRecord, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("job status '{status}'")))?,
         priority: row.try_get("priority")?,
         request: row.try_get("request")?,
+        webhook: row
+            .try_get::<Option<String>, _>("webhook_url")?
+            .map(|url| -> Result<Webhook, StoreError> {
+                Ok(Webhook {
+                    url,
+                    secret: row.try_get("webhook_secret")?,
+                })
+            })
+            .transpose()?,
+        starts: row.try_get("starts")?,
         result: row.try_get("result")?,
         error: row.try_get("error")?,
         done_steps: row.try_get("done_steps")?,
@@ -53,13 +65,15 @@ impl Store for SqliteStore {
         let job = job.clone();
         async move {
             sqlx::query(
-                "INSERT INTO jobs (id, status, priority, request, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5)",
+                "INSERT INTO jobs (id, status, priority, request, webhook_url, webhook_secret, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             )
             .bind(&job.id)
             .bind(job.status.as_str())
             .bind(&job.priority)
             .bind(&job.request)
+            .bind(job.webhook.as_ref().map(|w| w.url.as_str()))
+            .bind(job.webhook.as_ref().and_then(|w| w.secret.as_deref()))
             .bind(job.created_at)
             .execute(&self.pool)
             .await?;
@@ -68,14 +82,16 @@ impl Store for SqliteStore {
         .boxed()
     }
 
-    fn set_status<'a>(&'a self, id: &'a str, status: JobStatus) -> StoreFuture<'a, ()> {
+    fn start_job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         async move {
-            sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status.as_str())
-                .bind(now_ms())
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+            sqlx::query(
+                "UPDATE jobs SET status = $1, starts = starts + 1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(JobStatus::Running.as_str())
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
             Ok(())
         }
         .boxed()
@@ -143,14 +159,15 @@ impl Store for SqliteStore {
         .boxed()
     }
 
-    fn add_event<'a>(&'a self, job: &'a str, data: &'a str) -> StoreFuture<'a, i64> {
+    fn add_event<'a>(&'a self, job: &'a str, kind: &'a str, data: &'a str) -> StoreFuture<'a, i64> {
         async move {
             let row = sqlx::query(
-                "INSERT INTO events (job_id, seq, data) \
-                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = $1), $2) \
+                "INSERT INTO events (job_id, seq, kind, data) \
+                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = $1), $2, $3) \
                  RETURNING seq",
             )
             .bind(job)
+            .bind(kind)
             .bind(data)
             .fetch_one(&self.pool)
             .await?;
@@ -159,17 +176,23 @@ impl Store for SqliteStore {
         .boxed()
     }
 
-    fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<(i64, String)>> {
+    fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<StoredEvent>> {
         async move {
             let rows = sqlx::query(
-                "SELECT seq, data FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq",
+                "SELECT seq, kind, data FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq",
             )
             .bind(job)
             .bind(seq)
             .fetch_all(&self.pool)
             .await?;
             rows.iter()
-                .map(|r| Ok((r.try_get("seq")?, r.try_get("data")?)))
+                .map(|r| {
+                    Ok(StoredEvent {
+                        seq: r.try_get("seq")?,
+                        kind: r.try_get("kind")?,
+                        data: r.try_get("data")?,
+                    })
+                })
                 .collect()
         }
         .boxed()
