@@ -5,6 +5,7 @@
 //! arrived.
 
 mod anthropic;
+mod banks;
 mod content;
 mod deepl;
 mod faults;

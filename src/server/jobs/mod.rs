@@ -7,6 +7,8 @@
 
 mod event;
 mod memory;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -143,13 +145,9 @@ impl Jobs {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let task = self.tasks.spawn(
             async move {
-                let ending = match AssertUnwindSafe(jobs.run(&job_id, accepted))
-                    .catch_unwind()
-                    .await
-                {
+                let ending = match caught(jobs.run(&job_id, accepted)).await {
                     Ok(ending) => ending,
-                    Err(panic) => {
-                        let what = panic_message(&panic);
+                    Err(what) => {
                         tracing::error!(job = %job_id, panic = %what, "the job's task panicked");
                         Ending::failed(format!(
                             "the job stopped on an internal fault ({what}): it is not resumed; submit it again, and report the fault"
@@ -351,11 +349,17 @@ impl Jobs {
     }
 }
 
-/// What a panic said, when it said it as text.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".into())
+/// Runs `work`; a panic inside it comes back as what it said, so that the job it ran
+/// can be recorded as failed instead of vanishing (and being resumed at every start).
+async fn caught<T>(work: impl Future<Output = T>) -> Result<T, String> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into())
+        })
 }

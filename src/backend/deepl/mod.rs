@@ -15,9 +15,11 @@ use std::sync::{Mutex, OnceLock};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
 
-use super::http::{Http, Reply};
+mod codes;
+mod wire;
+
+use super::http::Http;
 use super::{
     Account, Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport, Profile,
     SentAt, Usage,
@@ -28,6 +30,11 @@ use crate::lang::LangTag;
 use crate::protect::{from_markup, to_markup};
 use crate::protocol::Answer;
 use crate::protocol::deepl::{MAX_BODY_BYTES, MAX_TEXTS};
+use codes::{source_code, target_candidates};
+use wire::{
+    NewGlossary, TranslateRequest, TranslateResponse, WireGlossary, WireGlossaryList, WireLanguage,
+    WireUsage, error,
+};
 
 pub struct DeepL {
     http: Http,
@@ -261,170 +268,5 @@ impl Backend for DeepL {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-}
-
-/// DeepL's target codes for `tag`, most specific first: variants where DeepL has them
-/// (EN-GB, EN-US, PT-BR, PT-PT, ZH-HANS, ZH-HANT), then the bare language.
-pub fn target_candidates(tag: &LangTag) -> Vec<String> {
-    let primary = tag.primary().to_ascii_uppercase();
-    let region = tag.region().map(str::to_ascii_uppercase);
-    let mut out = Vec::new();
-    match (tag.primary(), region.as_deref()) {
-        ("en", Some("GB" | "IE" | "AU" | "NZ" | "ZA" | "IN")) => out.push("EN-GB".to_string()),
-        ("en", _) => out.push("EN-US".to_string()),
-        ("pt", Some("BR")) => out.push("PT-BR".to_string()),
-        ("pt", _) => out.push("PT-PT".to_string()),
-        ("zh", region) => {
-            let traditional =
-                tag.script() == Some("Hant") || matches!(region, Some("TW" | "HK" | "MO"));
-            out.push(if traditional { "ZH-HANT" } else { "ZH-HANS" }.to_string());
-        }
-        (_, Some(region)) => out.push(format!("{primary}-{region}")),
-        _ => {}
-    }
-    out.push(primary);
-    out
-}
-
-/// Source languages carry no variant at DeepL.
-pub fn source_code(tag: &LangTag) -> String {
-    tag.primary().to_ascii_uppercase()
-}
-
-fn error(reply: &Reply) -> BackendError {
-    let message = serde_json::from_slice::<WireError>(&reply.body)
-        .ok()
-        .and_then(|e| e.message)
-        .unwrap_or_else(|| reply.brief_text());
-    let message = if message.is_empty() {
-        format!("HTTP {} with an empty body", reply.status)
-    } else {
-        message
-    };
-    match reply.status {
-        456 => BackendError::QuotaExhausted(format!("{message} (check /v2/usage)")),
-        // DeepL's 529 means too many requests, like its 429: pause, then retry.
-        529 => BackendError::RateLimited {
-            retry_after: reply.retry_after,
-            message,
-        },
-        status => BackendError::from_status(status, reply.retry_after, message),
-    }
-}
-
-#[derive(Serialize)]
-struct TranslateRequest<'a> {
-    text: &'a [String],
-    source_lang: String,
-    target_lang: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    context: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    formality: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    glossary_id: Option<&'a str>,
-    tag_handling: &'a str,
-    split_sentences: &'a str,
-    preserve_formatting: bool,
-    show_billed_characters: bool,
-}
-
-#[derive(Deserialize)]
-struct TranslateResponse {
-    translations: Vec<WireTranslation>,
-}
-
-#[derive(Deserialize)]
-struct WireTranslation {
-    text: String,
-    billed_characters: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct WireLanguage {
-    language: String,
-    #[serde(default)]
-    supports_formality: bool,
-}
-
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    character_count: u64,
-    #[serde(default)]
-    character_limit: u64,
-}
-
-#[derive(Serialize)]
-struct NewGlossary<'a> {
-    name: &'a str,
-    source_lang: &'a str,
-    target_lang: &'a str,
-    entries: &'a str,
-    entries_format: &'a str,
-}
-
-#[derive(Deserialize)]
-struct WireGlossaryList {
-    #[serde(default)]
-    glossaries: Vec<WireGlossary>,
-}
-
-#[derive(Deserialize)]
-struct WireGlossary {
-    glossary_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    source_lang: String,
-    #[serde(default)]
-    target_lang: String,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    message: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn codes(tag: &str) -> Vec<String> {
-        target_candidates(&LangTag::parse(tag).unwrap())
-    }
-
-    #[test]
-    fn bcp47_to_deepl_codes() {
-        assert_eq!(codes("pt-BR"), ["PT-BR", "PT"]);
-        assert_eq!(codes("pt"), ["PT-PT", "PT"]);
-        assert_eq!(codes("en"), ["EN-US", "EN"]);
-        assert_eq!(codes("en-GB"), ["EN-GB", "EN"]);
-        assert_eq!(codes("zh"), ["ZH-HANS", "ZH"]);
-        assert_eq!(codes("zh-TW"), ["ZH-HANT", "ZH"]);
-        assert_eq!(codes("zh-Hant"), ["ZH-HANT", "ZH"]);
-        assert_eq!(codes("ru"), ["RU"]);
-        assert_eq!(source_code(&LangTag::parse("pt-BR").unwrap()), "PT");
-    }
-
-    #[test]
-    fn statuses_and_empty_bodies() {
-        let reply = |status: u16, body: &'static str| Reply {
-            status,
-            retry_after: None,
-            body: bytes::Bytes::from_static(body.as_bytes()),
-        };
-        assert_eq!(error(&reply(456, "")).kind(), "quota_exhausted");
-        assert_eq!(error(&reply(429, "")).kind(), "rate_limited");
-        assert_eq!(error(&reply(529, "")).kind(), "rate_limited");
-        assert_eq!(error(&reply(503, "")).kind(), "server_error");
-        assert_eq!(error(&reply(403, "")).kind(), "rejected");
-        let bad = error(&reply(
-            400,
-            r#"{"message":"Value for 'target_lang' not supported."}"#,
-        ));
-        assert!(bad.to_string().contains("target_lang"));
-        assert!(error(&reply(403, "")).to_string().contains("empty body"));
     }
 }

@@ -1,0 +1,79 @@
+//! Jobs against a real SQLite file and an in-process mock over loopback HTTP: what a
+//! start does with jobs a previous process left behind, and what a panic becomes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Jobs, MAX_STARTS, caught};
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::store::{JobRecord, JobStatus, SqliteStore, Store, now_ms};
+
+async fn jobs() -> (Arc<Jobs>, Arc<dyn Store>) {
+    let toml = "[[backends]]\nname = \"offline\"\nkind = \"mock\"\n\n\
+                [[routes]]\ntask = \"translate\"\nlangs = [\"*\"]\nbackends = [\"offline\"]\n";
+    let config = Config::from_toml(toml, Path::new("jobs.toml")).unwrap();
+    let gateway = Arc::new(Gateway::start(config).await.unwrap());
+    let file = std::env::temp_dir().join(format!("lingo-jobs-{}.db", uuid::Uuid::now_v7()));
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&file).await.unwrap());
+    (Jobs::new(gateway, store.clone()), store)
+}
+
+/// A job left `running` after `starts` starts, as a crashed process leaves it.
+async fn left_behind(store: &dyn Store, id: &str, starts: i64) {
+    let request = r#"{"article": {"text": "Rain closed 12 roads in the city on Monday, officials said.", "lang": "en"}, "translate": ["pt-BR"]}"#;
+    let record = JobRecord {
+        id: id.into(),
+        status: JobStatus::Queued,
+        priority: "normal".into(),
+        request: request.into(),
+        webhook: None,
+        starts: 0,
+        result: None,
+        error: None,
+        done_steps: 0,
+        total_steps: 0,
+        created_at: now_ms(),
+        updated_at: now_ms(),
+    };
+    store.create_job(&record).await.unwrap();
+    for _ in 0..starts {
+        store.start_job(id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_crashing_is_failed_not_resumed() {
+    let (jobs, store) = jobs().await;
+    left_behind(store.as_ref(), "once", 1).await;
+    left_behind(store.as_ref(), "looping", MAX_STARTS).await;
+    let mut once_events = jobs.subscribe("once");
+    assert_eq!(jobs.resume().await, 1, "only the job started once resumes");
+
+    let looping = store.job("looping").await.unwrap().unwrap();
+    assert_eq!(looping.status, JobStatus::Failed);
+    let error = looping.error.unwrap_or_default();
+    assert!(
+        error.contains("started 5 times without finishing"),
+        "{error}"
+    );
+    let events = store.events_after("looping", 0).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["done"]
+    );
+
+    while once_events.recv().await.unwrap().kind != "done" {}
+    let once = store.job("once").await.unwrap().unwrap();
+    assert_eq!(once.status, JobStatus::Succeeded, "{:?}", once.error);
+    assert_eq!(once.starts, 2);
+}
+
+#[tokio::test]
+async fn a_panic_comes_back_as_its_message() {
+    assert_eq!(caught(async { 7 }).await, Ok(7));
+    let what = caught(async { "x".parse::<u32>().expect("a number") }).await;
+    assert!(what.is_err_and(|w| w.starts_with("a number")));
+    let formatted = caught(async { panic!("chunk {} of {}", 3, 4) }).await;
+    assert_eq!(formatted, Err("chunk 3 of 4".to_string()));
+}
