@@ -100,8 +100,8 @@ async fn overhead() {
         mock.openai_url(),
         db.display()
     );
-    let config = lingo::config::Config::from_toml(&toml, std::path::Path::new("bench.toml"))
-        .expect("config");
+    let config =
+        lingo::Config::from_toml(&toml, std::path::Path::new("bench.toml")).expect("config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

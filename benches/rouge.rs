@@ -7,10 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use lingo::article::{Article, InputFormat};
-use lingo::extractive;
-use lingo::lang::LangTag;
-use lingo::length::{Contract, LengthSpec, Unit};
+use lingo::{Article, Contract, InputFormat, LangTag, LengthSpec, Unit, extractive_summary};
 
 const SYSTEMS: [&str; 3] = ["extractive", "lead-3", "lead (same limit)"];
 
@@ -117,7 +114,7 @@ fn main() {
         let limit = Contract::new(LengthSpec::Short, &lang);
         let joiner = if lang.language().spaced { " " } else { "" };
         let candidates = [
-            extractive::summarize(&sentences, limit, joiner).text,
+            extractive_summary(&sentences, limit, joiner).text,
             sentences
                 .iter()
                 .take(3)

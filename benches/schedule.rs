@@ -11,14 +11,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lingo::article::{Article, InputFormat};
-use lingo::config::Config;
-use lingo::gateway::Gateway;
-use lingo::lang::LangTag;
-use lingo::length::LengthSpec;
 use lingo::mock::{MockOptions, MockServer};
-use lingo::pipeline::Job;
-use lingo::{chunk, detect, pipeline};
+use lingo::pipeline::{self, Job};
+use lingo::{Article, Config, Gateway, InputFormat, LangTag, LengthSpec};
 
 const CALLS: usize = 200;
 const LATENCY: Duration = Duration::from_millis(50);
@@ -84,11 +79,16 @@ async fn measure(server: &MockServer) {
         summarize: Vec::new(),
         length: LengthSpec::Short,
         glossaries: Vec::new(),
-        priority: lingo::dispatch::Priority::Normal,
+        priority: lingo::Priority::Normal,
     };
-    // Load the tokenizer and the language models before the clock starts.
-    chunk::count_tokens("warm up");
-    detect::detect("Aquecimento do detector de idiomas antes da medição.");
+    // Load the language models before the clock starts (the gateway loads the tokenizer).
+    Article::parse(
+        "Aquecimento do detector de idiomas antes da medição.".as_bytes(),
+        InputFormat::Text,
+        None,
+        false,
+    )
+    .expect("warm-up article");
 
     let t_star = best_schedule(CALLS, LATENCY.as_secs_f64(), SLOTS, RATE, BURST);
     println!(

@@ -131,21 +131,21 @@ pub fn assemble<'a>(
     out
 }
 
-/// Reassembles untouched chunks into the original units.
-pub fn reassemble(units: usize, chunks: &[Chunk]) -> Vec<String> {
-    assemble(
-        units,
-        chunks
-            .iter()
-            .flat_map(|c| c.pieces.iter().map(|p| (p.unit, p.text.as_str()))),
-        |acc, text| acc.push_str(text),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Reassembles untouched chunks into the original units.
+    fn reassemble(units: usize, chunks: &[Chunk]) -> Vec<String> {
+        assemble(
+            units,
+            chunks
+                .iter()
+                .flat_map(|c| c.pieces.iter().map(|p| (p.unit, p.text.as_str()))),
+            |acc, text| acc.push_str(text),
+        )
+    }
 
     const SENTENCES: &[&str] = &[
         "The council met on Tuesday. ",

@@ -9,16 +9,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use lingo::article::{Article, InputFormat};
-use lingo::config::{self, Config};
-use lingo::dispatch::Priority;
-use lingo::gateway::Gateway;
-use lingo::glossary::Glossary;
-use lingo::lang::LangTag;
-use lingo::length::LengthSpec;
 use lingo::mock::{self, MockOptions};
-use lingo::output::{self, OutputFormat};
 use lingo::pipeline::{self, Job, RunError};
+use lingo::{
+    Article, Config, DEFAULT_PATH, Gateway, Glossary, InputFormat, LangTag, LengthSpec,
+    OutputFormat, Priority,
+};
 
 #[derive(Parser)]
 #[command(
@@ -60,7 +56,7 @@ enum Command {
     },
     /// Serve the HTTP API: jobs, events, webhooks, synchronous calls, metrics.
     Serve {
-        #[arg(long, default_value = config::DEFAULT_PATH)]
+        #[arg(long, default_value = DEFAULT_PATH)]
         config: PathBuf,
         /// Overrides [server] listen, e.g. 127.0.0.1:8080 (port 0 picks a free one).
         #[arg(long)]
@@ -71,7 +67,7 @@ enum Command {
     },
     /// Validate a config file and print the effective config, secrets masked.
     CheckConfig {
-        #[arg(default_value = config::DEFAULT_PATH)]
+        #[arg(default_value = DEFAULT_PATH)]
         path: PathBuf,
     },
 }
@@ -101,7 +97,7 @@ struct Input {
     /// over the config's glossary for that pair. Repeat for several pairs.
     #[arg(long, value_name = "FILE")]
     glossary: Vec<PathBuf>,
-    #[arg(long, default_value = config::DEFAULT_PATH)]
+    #[arg(long, default_value = DEFAULT_PATH)]
     config: PathBuf,
 }
 
@@ -252,7 +248,7 @@ async fn run(input: Input, ask: Ask) -> Result<(), Exit> {
         RunError::ChunkFailed { .. } | RunError::SummaryFailed { .. } => Exit(3, e.into()),
         RunError::Prompt(_) => internal(e),
     })?;
-    let rendered = output::render(&out, input.format);
+    let rendered = lingo::render(&out, input.format);
     if !rendered.trim().is_empty() {
         println!("{rendered}");
     }

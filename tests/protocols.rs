@@ -65,7 +65,7 @@ async fn deepl_request_shape_batching_glossary_and_context() {
         table(
             "deepl",
             "deepl",
-            &server.url(lingo::protocol::Protocol::Deepl),
+            &server.url(lingo::Protocol::Deepl),
             "api_key_env = \"T_DEEPL_KEY\"\nmax_chunk_chars = 20000\nformality = \"prefer_less\"",
         ) + &translate_route("[\"*\"]", "[\"deepl\"]"),
     );
@@ -190,7 +190,7 @@ async fn deepl_456_moves_work_to_the_fallback() {
         table(
             "deepl",
             "deepl",
-            &deepl.url(lingo::protocol::Protocol::Deepl),
+            &deepl.url(lingo::Protocol::Deepl),
             "max_chunk_chars = 800\nrate = { max_concurrency = 1 }",
         ) + &table("llm", "openai", &llm.openai_url(), "model = \"m\"")
             + &translate_route("[\"*\"]", "[\"deepl\", \"llm\"]"),
@@ -229,7 +229,7 @@ async fn deepl_429_and_529_are_retried() {
         table(
             "deepl",
             "deepl",
-            &server.url(lingo::protocol::Protocol::Deepl),
+            &server.url(lingo::Protocol::Deepl),
             "max_chunk_chars = 100\nrate = { requests_per_second = 200, burst = 20, max_concurrency = 8 }\n\
              retry = { max = 15, base_ms = 5, max_ms = 20 }",
         ) + &translate_route("[\"*\"]", "[\"deepl\"]"),
@@ -260,7 +260,7 @@ async fn libretranslate_codes_key_in_body_and_placeholders() {
         table(
             "libre",
             "libretranslate",
-            &server.url(lingo::protocol::Protocol::Libretranslate),
+            &server.url(lingo::Protocol::Libretranslate),
             "api_key_env = \"T_LT_KEY\"\nmax_chunk_chars = 1500\nretry = { max = 10, base_ms = 5, max_ms = 20 }",
         ) + &translate_route("[\"*\"]", "[\"libre\"]")
             + "[protect]\ndo_not_translate = [\"Miriam Okafor\"]\n",
@@ -332,7 +332,7 @@ async fn unsupported_languages_are_refused_with_exit_2() {
         ..MockOptions::default()
     })
     .await;
-    let url = server.url(lingo::protocol::Protocol::Libretranslate);
+    let url = server.url(lingo::Protocol::Libretranslate);
     let named = write(
         "named.toml",
         table("libre", "libretranslate", &url, "")
@@ -374,7 +374,7 @@ async fn anthropic_headers_system_overload_and_spend_limit() {
         table(
             "claude",
             "anthropic",
-            &claude.url(lingo::protocol::Protocol::Anthropic),
+            &claude.url(lingo::Protocol::Anthropic),
             "model = \"claude-test\"\napi_key_env = \"T_ANT_KEY\"\nmax_chunk_chars = 300\n\
              rate = { requests_per_second = 200, burst = 20, max_concurrency = 8 }\n\
              retry = { max = 15, base_ms = 5, max_ms = 20 }",
@@ -424,7 +424,7 @@ async fn anthropic_headers_system_overload_and_spend_limit() {
         table(
             "claude",
             "anthropic",
-            &spent.url(lingo::protocol::Protocol::Anthropic),
+            &spent.url(lingo::Protocol::Anthropic),
             "model = \"c\"\nrate = { max_concurrency = 1 }",
         ) + &table("llm", "openai", &llm.openai_url(), "model = \"m\"")
             + &translate_route("[\"*\"]", "[\"claude\", \"llm\"]"),
@@ -445,7 +445,7 @@ async fn ollama_sets_num_ctx_and_never_streams() {
         table(
             "local",
             "ollama",
-            &server.url(lingo::protocol::Protocol::Ollama),
+            &server.url(lingo::Protocol::Ollama),
             "model = \"qwen\"\nmax_chunk_tokens = 3000",
         ) + &translate_route("[\"*\"]", "[\"local\"]"),
     );
@@ -581,7 +581,7 @@ async fn mixed_route_of_deepl_and_llm_keeps_every_block() {
         table(
             "deepl",
             "deepl",
-            &deepl.url(lingo::protocol::Protocol::Deepl),
+            &deepl.url(lingo::Protocol::Deepl),
             "max_chunk_chars = 600\nrate = { characters_per_minute = 100000 }",
         ) + &table(
             "llm",

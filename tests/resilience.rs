@@ -130,10 +130,12 @@ async fn every_backend_failing_exits_3() {
     );
     assert_eq!(doc["errors"][0]["lang"], "ru");
     assert_eq!(doc["errors"][0]["task"], "translate");
+    let (tried, refused) = (broken.stats().requests, refusing.stats().requests);
+    assert!(refused > 0, "the fallback was asked");
     assert_eq!(
-        broken.stats().requests % 3,
-        0,
-        "each call is tried 1 + 2 times"
+        tried,
+        3 * refused,
+        "each call is tried 1 + 2 times at the broken backend, then once at the refusing one"
     );
 }
 

@@ -14,18 +14,14 @@ use serde_json::json;
 use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
 use super::{MockState, phrases};
-use crate::protocol::hints;
 
 pub async fn messages(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.record("/v1/messages", &headers, &body);
-    state.stats.arrived(header(&headers, hints::TARGET_LANG));
-    let response = answer(&state, &headers, &body).await;
-    state.stats.answered(response.status().as_u16());
-    response
+    let answer = answer(&state, &headers, &body);
+    state.serve("/v1/messages", &headers, &body, answer).await
 }
 
 fn error(status: u16, kind: &str, message: &str, details: Option<serde_json::Value>) -> Response {

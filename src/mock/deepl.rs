@@ -19,7 +19,6 @@ use super::content::{translations, written_in};
 use super::gate::{Refusal, gate, header};
 use crate::protect::{from_markup, to_markup};
 use crate::protocol::deepl::{MAX_BODY_BYTES, MAX_TEXTS};
-use crate::protocol::hints;
 
 /// Targets that take `formality`.
 const FORMAL: &[&str] = &["de", "fr", "es", "pt", "ru", "ja", "nl"];
@@ -218,11 +217,8 @@ pub async fn translate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.record("/v2/translate", &headers, &body);
-    state.stats.arrived(header(&headers, hints::TARGET_LANG));
-    let response = answer(&state, &headers, &body).await;
-    state.stats.answered(response.status().as_u16());
-    response
+    let answer = answer(&state, &headers, &body);
+    state.serve("/v2/translate", &headers, &body, answer).await
 }
 
 async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response {

@@ -31,6 +31,7 @@ pub async fn gate(
     authorized: bool,
     refuse: impl Fn(Refusal) -> Response,
 ) -> Result<Option<Fault>, Response> {
+    state.hold.pass().await;
     if !authorized {
         return Err(refuse(Refusal::Unauthorized));
     }

@@ -14,9 +14,8 @@ use serde_json::json;
 
 use super::MockState;
 use super::content::{translations, written_in};
-use super::gate::{Refusal, gate, header};
+use super::gate::{Refusal, gate};
 use crate::protect::{from_markup, to_markup};
-use crate::protocol::hints;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
@@ -85,11 +84,8 @@ pub async fn translate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.record("/translate", &headers, &body);
-    state.stats.arrived(header(&headers, hints::TARGET_LANG));
-    let response = answer(&state, &body).await;
-    state.stats.answered(response.status().as_u16());
-    response
+    let answer = answer(&state, &body);
+    state.serve("/translate", &headers, &body, answer).await
 }
 
 async fn answer(state: &MockState, body: &[u8]) -> Response {

@@ -10,6 +10,7 @@ mod content;
 mod deepl;
 mod faults;
 mod gate;
+mod hold;
 mod journal;
 mod libretranslate;
 mod ollama;
@@ -45,11 +46,30 @@ struct MockState {
     characters: AtomicU64,
     glossaries: Mutex<Vec<deepl::MockGlossary>>,
     faults: faults::Faults,
+    hold: hold::Hold,
 }
 
 impl MockState {
     fn record(&self, path: &str, headers: &axum::http::HeaderMap, body: &[u8]) {
         self.journal.record(path, headers, body);
+    }
+
+    /// What every translate and summarize endpoint does around its own answer: record
+    /// the request, count it in, answer, count the status.
+    async fn serve(
+        &self,
+        path: &str,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+        answer: impl Future<Output = axum::response::Response>,
+    ) -> axum::response::Response {
+        self.record(path, headers, body);
+        self.stats
+            .arrived(gate::header(headers, crate::protocol::hints::TARGET_LANG));
+        self.hold.arrive();
+        let response = answer.await;
+        self.stats.answered(response.status().as_u16());
+        response
     }
 
     fn lock_glossaries(&self) -> MutexGuard<'_, Vec<deepl::MockGlossary>> {
@@ -129,6 +149,7 @@ fn state(options: MockOptions) -> Arc<MockState> {
         characters: AtomicU64::new(0),
         glossaries: Mutex::new(Vec::new()),
         faults: faults::Faults::new(options.seed),
+        hold: hold::Hold::default(),
         options,
     })
 }
@@ -168,10 +189,6 @@ impl MockServer {
         Ok(MockServer { addr, state, task })
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// The OpenAI-compatible API root, e.g. `http://127.0.0.1:40123/v1`.
     pub fn openai_url(&self) -> String {
         self.url(Protocol::Openai)
@@ -189,6 +206,27 @@ impl MockServer {
 
     pub fn stats(&self) -> Snapshot {
         self.state.stats.snapshot()
+    }
+
+    /// From now on, holds every translate and summarize request after it arrived, until
+    /// [`MockServer::release`] or [`MockServer::open`] lets it go.
+    pub fn hold(&self) {
+        self.state.hold.close();
+    }
+
+    /// Lets `n` held (or coming) requests go.
+    pub fn release(&self, n: usize) {
+        self.state.hold.release(n);
+    }
+
+    /// Lets every request go, and holds no more.
+    pub fn open(&self) {
+        self.state.hold.open();
+    }
+
+    /// Waits until `n` translate or summarize requests have arrived in all.
+    pub async fn arrivals(&self, n: u64) {
+        self.state.hold.arrivals(n).await;
     }
 
     /// The requests the mock recorded, oldest first.

@@ -16,7 +16,6 @@ use serde_json::json;
 use super::MockState;
 use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
-use crate::protocol::hints;
 
 /// Ollama's context window when a request sets none.
 const DEFAULT_NUM_CTX: usize = 2048;
@@ -26,11 +25,8 @@ pub async fn chat(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.record("/api/chat", &headers, &body);
-    state.stats.arrived(header(&headers, hints::TARGET_LANG));
-    let response = answer(&state, &headers, &body).await;
-    state.stats.answered(response.status().as_u16());
-    response
+    let answer = answer(&state, &headers, &body);
+    state.serve("/api/chat", &headers, &body, answer).await
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

@@ -12,18 +12,16 @@ use serde_json::json;
 use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
 use super::{MockState, phrases};
-use crate::protocol::hints;
 
 pub async fn chat_completions(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.record("/v1/chat/completions", &headers, &body);
-    state.stats.arrived(header(&headers, hints::TARGET_LANG));
-    let response = answer(&state, &headers, &body).await;
-    state.stats.answered(response.status().as_u16());
-    response
+    let answer = answer(&state, &headers, &body);
+    state
+        .serve("/v1/chat/completions", &headers, &body, answer)
+        .await
 }
 
 fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {

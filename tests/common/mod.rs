@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lingo::mock::{MockOptions, MockServer};
 
+pub mod server;
+
 pub async fn mock(options: MockOptions) -> MockServer {
     MockServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), options)
         .await
@@ -139,4 +141,33 @@ pub fn assert_faithful(doc: &serde_json::Value, langs: &[&str]) {
             }
         }
     }
+}
+
+/// The language `text` is written in, by an identifier independent of lingo's own
+/// (whatlang, trigram profiles; lingo checks answers with lingua), as a primary subtag.
+pub fn written_in(text: &str) -> Option<&'static str> {
+    let info = whatlang::detect(text)?;
+    let code = match info.lang() {
+        whatlang::Lang::Afr => "af",
+        whatlang::Lang::Cmn => "zh",
+        whatlang::Lang::Deu => "de",
+        whatlang::Lang::Eng => "en",
+        whatlang::Lang::Fra => "fr",
+        whatlang::Lang::Hin => "hi",
+        whatlang::Lang::Jpn => "ja",
+        whatlang::Lang::Nld => "nl",
+        whatlang::Lang::Por => "pt",
+        whatlang::Lang::Rus => "ru",
+        whatlang::Lang::Spa => "es",
+        whatlang::Lang::Zul => "zu",
+        other => other.code(),
+    };
+    Some(code)
+}
+
+/// `text` is in the language of `tag` (a BCP 47 tag such as `pt-BR`), as the independent
+/// identifier reads it.
+pub fn assert_written_in(text: &str, tag: &str) {
+    let want = tag.split('-').next().unwrap_or(tag);
+    assert_eq!(written_in(text), Some(want), "not {tag}: {text}");
 }
