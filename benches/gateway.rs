@@ -11,6 +11,7 @@
 //! 30 s latency so that nothing finishes, 1,000 jobs submitted; VmRSS from /proc.
 //!
 //! Run with `cargo bench --bench gateway`.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -3,6 +3,7 @@
 //! three sentences, and the first sentences within the same length limit.
 //!
 //! Run with `cargo bench --bench rouge`.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 use std::collections::HashMap;
 use std::path::Path;

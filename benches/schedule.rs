@@ -6,6 +6,7 @@
 //! s_k = max(max(0, k-B+1)/R, s_(k-C) + L), T* = s_(n-1) + L. Target: measured / T* <= 1.05.
 //!
 //! Run with `cargo bench --bench schedule`.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;

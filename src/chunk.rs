@@ -43,7 +43,7 @@ impl Budget {
 }
 
 /// Tokens as OpenAI's o200k encoding counts them; an estimate for other vendors.
-pub fn count_tokens(text: &str) -> usize {
+pub(crate) fn count_tokens(text: &str) -> usize {
     tiktoken_rs::o200k_base_singleton()
         .encode_ordinary(text)
         .len()
@@ -58,25 +58,25 @@ fn split_with<S: ChunkSizer>(text: &str, config: ChunkConfig<S>) -> Vec<String> 
 
 /// A run of text from one unit: the whole unit, or one part of a unit split by sentences.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Piece {
+pub(crate) struct Piece {
     pub unit: usize,
     pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     pub id: usize,
     pub pieces: Vec<Piece>,
 }
 
 /// Packs `units` into chunks of at most `budget` each, in order.
-pub fn plan(units: &[&str], budget: Budget) -> Vec<Chunk> {
+pub(crate) fn plan(units: &[&str], budget: Budget) -> Vec<Chunk> {
     plan_capped(units, budget, usize::MAX)
 }
 
 /// [`plan`] with at most `max_pieces` pieces per chunk, for APIs that cap the texts of
 /// one request (DeepL: 50).
-pub fn plan_capped(units: &[&str], budget: Budget, max_pieces: usize) -> Vec<Chunk> {
+pub(crate) fn plan_capped(units: &[&str], budget: Budget, max_pieces: usize) -> Vec<Chunk> {
     let limit = budget.limit();
     let max_pieces = max_pieces.max(1);
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -119,7 +119,7 @@ pub fn plan_capped(units: &[&str], budget: Budget, max_pieces: usize) -> Vec<Chu
 
 /// Gathers the pieces of each unit, in order, and joins them with `join`; the inverse of
 /// [`plan`] when `join` concatenates. Pieces arrive as `(unit, text)` in plan order.
-pub fn assemble<'a>(
+pub(crate) fn assemble<'a>(
     units: usize,
     pieces: impl IntoIterator<Item = (usize, &'a str)>,
     join: impl Fn(&mut String, &str),

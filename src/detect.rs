@@ -37,13 +37,13 @@ fn detector() -> &'static LanguageDetector {
 }
 
 /// Whether the detector can judge text in this language at all.
-pub fn can_detect(tag: &LangTag) -> bool {
+pub(crate) fn can_detect(tag: &LangTag) -> bool {
     KNOWN.iter().any(|(_, code)| *code == tag.primary())
 }
 
 /// The most likely language of `text`, or `None` when the text is too short or too mixed
 /// to say.
-pub fn detect(text: &str) -> Option<LangTag> {
+pub(crate) fn detect(text: &str) -> Option<LangTag> {
     if text.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
         return None;
     }

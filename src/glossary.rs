@@ -212,7 +212,7 @@ impl Glossaries {
 
 /// A glossary target term missing from a translated block.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Miss {
+pub(crate) struct Miss {
     /// The block of the answer, from 1.
     pub block: usize,
     pub source: String,
@@ -221,7 +221,7 @@ pub struct Miss {
 
 /// Each source term found in a piece must have its target term in that piece's
 /// translation (compared without case: a term may open a sentence).
-pub fn misses(glossary: &Glossary, pieces: &[&str], answers: &[String]) -> Vec<Miss> {
+pub(crate) fn misses(glossary: &Glossary, pieces: &[&str], answers: &[String]) -> Vec<Miss> {
     let mut out = Vec::new();
     for (i, (piece, answer)) in pieces.iter().zip(answers).enumerate() {
         let answer = answer.to_lowercase();

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 /// The first 16 hex digits of the SHA-256 of `parts`, each ended by a newline.
-pub fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn content_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut hash = Sha256::new();
     for part in parts {
         hash.update(part.as_bytes());

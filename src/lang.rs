@@ -51,7 +51,7 @@ const fn unspaced(code: &'static str, name: &'static str) -> Language {
 }
 
 /// Languages a newsroom route may name. Extend here when a backend serves a new one.
-pub static LANGUAGES: &[Language] = &[
+pub(crate) static LANGUAGES: &[Language] = &[
     lang("af", "Afrikaans"),
     lang("ar", "Arabic"),
     lang("bn", "Bengali"),

@@ -81,9 +81,9 @@ pub enum LengthSpec {
 }
 
 /// The fewest units a summary may be asked for; below it a summary says nothing.
-pub const MIN_LENGTH: usize = 10;
+pub(crate) const MIN_LENGTH: usize = 10;
 /// The most: eight times the long preset, past which it is no summary but a rewrite.
-pub const MAX_LENGTH: usize = 2000;
+pub(crate) const MAX_LENGTH: usize = 2000;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error(

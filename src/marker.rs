@@ -7,7 +7,7 @@
 
 const END: &str = "end";
 
-pub fn encode<'a>(pieces: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn encode<'a>(pieces: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for (i, piece) in pieces.into_iter().enumerate() {
         out.push_str(&format!("<<<{}>>>\n{}\n", i + 1, piece.trim()));
@@ -32,7 +32,7 @@ pub enum MarkerError {
 
 /// The layout of marked text, before any judgement.
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub before: String,
     pub segments: Vec<(String, String)>,
     pub terminated: bool,
@@ -47,7 +47,7 @@ fn marker(line: &str) -> Option<(&str, &str)> {
     ok.then_some((label, tail))
 }
 
-pub fn parse(text: &str) -> Parsed {
+pub(crate) fn parse(text: &str) -> Parsed {
     let mut p = Parsed::default();
     for line in text.lines() {
         match marker(line) {
@@ -76,7 +76,7 @@ pub fn parse(text: &str) -> Parsed {
 }
 
 /// Reads an answer strictly: markers 1..n in order, nothing around them.
-pub fn decode(text: &str) -> Result<Vec<String>, MarkerError> {
+pub(crate) fn decode(text: &str) -> Result<Vec<String>, MarkerError> {
     let p = parse(text);
     if p.segments.is_empty() {
         return Err(MarkerError::NoMarkers);

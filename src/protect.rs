@@ -19,14 +19,14 @@ pub struct Rules {
 /// A word or phrase to carry as a placeholder wherever it occurs as whole words, and
 /// to give back as `restore` (a glossary's target term).
 #[derive(Clone, Copy, Debug)]
-pub struct Swap<'a> {
+pub(crate) struct Swap<'a> {
     pub find: &'a str,
     pub restore: &'a str,
 }
 
 /// A chunk's pieces with their spans replaced, and what each placeholder stands for.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Protected {
+pub(crate) struct Protected {
     pub texts: Vec<String>,
     /// `restore[id - 1]` is what placeholder `id` comes back as.
     pub restore: Vec<String>,
@@ -52,7 +52,7 @@ struct Span {
 }
 
 /// Replaces the protected spans of every piece, and the `swaps` wherever they occur.
-pub fn protect(pieces: &[&str], rules: &Rules, swaps: &[Swap]) -> Protected {
+pub(crate) fn protect(pieces: &[&str], rules: &Rules, swaps: &[Swap]) -> Protected {
     let mut out = Protected::default();
     for piece in pieces {
         let spans = spans(piece, rules, swaps);
@@ -74,13 +74,13 @@ pub fn protect(pieces: &[&str], rules: &Rules, swaps: &[Swap]) -> Protected {
     out
 }
 
-pub fn placeholder(id: usize) -> String {
+pub(crate) fn placeholder(id: usize) -> String {
     format!("<x id=\"{id}\"/>")
 }
 
 impl Protected {
     /// Checks that each answer block holds exactly its own placeholders, once each.
-    pub fn check(&self, answers: &[String]) -> Result<(), PlaceholderError> {
+    pub(crate) fn check(&self, answers: &[String]) -> Result<(), PlaceholderError> {
         for (i, (answer, ids)) in answers.iter().zip(&self.ids).enumerate() {
             let block = i + 1;
             let found: Vec<usize> = find(answer).into_iter().map(|(_, _, id)| id).collect();
@@ -99,7 +99,7 @@ impl Protected {
     }
 
     /// Puts back what each placeholder stands for; call after [`Protected::check`].
-    pub fn restore(&self, answer: &str) -> String {
+    pub(crate) fn restore(&self, answer: &str) -> String {
         let mut out = String::with_capacity(answer.len());
         let mut at = 0;
         for (start, end, id) in find(answer) {
@@ -116,7 +116,7 @@ impl Protected {
 }
 
 /// Text with its placeholders taken out, for checks that must not count their digits.
-pub fn without_placeholders(text: &str) -> String {
+pub(crate) fn without_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (start, end, _) in find(text) {
@@ -130,7 +130,7 @@ pub fn without_placeholders(text: &str) -> String {
 
 /// Every placeholder in `text` as (start, end, id), tolerant of the spacing variants
 /// (`<x id="3" />`, `<x id='3'/>`) that engines write back.
-pub fn find(text: &str) -> Vec<(usize, usize, usize)> {
+pub(crate) fn find(text: &str) -> Vec<(usize, usize, usize)> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(offset) = text[from..].find("<x") {
@@ -224,7 +224,10 @@ fn inline_code(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Occurrences of `word` in `text` that are not part of a longer word.
-pub fn whole_words<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+pub(crate) fn whole_words<'a>(
+    text: &'a str,
+    word: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
     let word = word.trim();
     text.match_indices(word)
         .filter(move |_| !word.is_empty())
@@ -238,7 +241,7 @@ pub fn whole_words<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = (us
 }
 
 /// Escapes text for an XML- or HTML-handling engine, keeping placeholders as elements.
-pub fn to_markup(text: &str) -> String {
+pub(crate) fn to_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (start, end, _) in find(text) {
@@ -263,7 +266,7 @@ fn escape_into(text: &str, out: &mut String) {
 
 /// The inverse of [`to_markup`] for what engines send back (they may also write quotes
 /// and apostrophes as entities).
-pub fn from_markup(text: &str) -> String {
+pub(crate) fn from_markup(text: &str) -> String {
     const ENTITIES: &[(&str, &str)] = &[
         ("&lt;", "<"),
         ("&gt;", ">"),

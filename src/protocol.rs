@@ -80,28 +80,29 @@ impl Answer {
 
 /// Headers lingo sends with every call so that test servers (the mock) know the task and
 /// languages without reading prompt wording. Real providers ignore them.
-pub mod hints {
-    pub const TASK: &str = "x-lingo-task";
-    pub const SOURCE_LANG: &str = "x-lingo-source-lang";
-    pub const TARGET_LANG: &str = "x-lingo-target-lang";
+pub(crate) mod hints {
+    pub(crate) const TASK: &str = "x-lingo-task";
+    pub(crate) const SOURCE_LANG: &str = "x-lingo-source-lang";
+    pub(crate) const TARGET_LANG: &str = "x-lingo-target-lang";
     /// A summary's length contract, e.g. `60 words` or `120 characters`.
-    pub const LENGTH: &str = "x-lingo-length";
+    pub(crate) const LENGTH: &str = "x-lingo-length";
     /// `shorten` on the second request for a summary that was too long.
-    pub const STEP: &str = "x-lingo-step";
+    pub(crate) const STEP: &str = "x-lingo-step";
     /// The glossary entries found in the chunk, form-encoded (`source=target&…`).
-    pub const GLOSSARY: &str = "x-lingo-glossary";
+    pub(crate) const GLOSSARY: &str = "x-lingo-glossary";
 }
 
 /// DeepL API v2's documented limits and values, which config checks, the client and the
 /// mock all keep.
-pub mod deepl {
+pub(crate) mod deepl {
     /// The most texts one `/v2/translate` request may carry.
-    pub const MAX_TEXTS: usize = 50;
+    pub(crate) const MAX_TEXTS: usize = 50;
     /// The largest request body the API takes.
-    pub const MAX_BODY_BYTES: usize = 128 * 1024;
+    pub(crate) const MAX_BODY_BYTES: usize = 128 * 1024;
     /// The largest chunk lingo plans for DeepL: well inside [`MAX_BODY_BYTES`] whatever
     /// the script (a character is up to 4 bytes, plus JSON and markup).
-    pub const MAX_CHUNK_CHARS: usize = 30_000;
+    pub(crate) const MAX_CHUNK_CHARS: usize = 30_000;
     /// The values `formality` takes.
-    pub const FORMALITIES: &[&str] = &["default", "more", "less", "prefer_more", "prefer_less"];
+    pub(crate) const FORMALITIES: &[&str] =
+        &["default", "more", "less", "prefer_more", "prefer_less"];
 }

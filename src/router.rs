@@ -5,7 +5,7 @@ use crate::config::Route;
 use crate::lang::LangTag;
 use crate::protocol::Task;
 
-pub fn route<'r>(routes: &'r [Route], task: Task, target: &LangTag) -> Option<&'r Route> {
+pub(crate) fn route<'r>(routes: &'r [Route], task: Task, target: &LangTag) -> Option<&'r Route> {
     routes.iter().find(|r| {
         r.task == task
             && r.langs

@@ -6,7 +6,7 @@ use icu_segmenter::SentenceSegmenter;
 use icu_segmenter::options::SentenceBreakInvariantOptions;
 
 /// The sentences of `text`, trimmed, in order; empty ones dropped.
-pub fn split(text: &str) -> Vec<&str> {
+pub(crate) fn split(text: &str) -> Vec<&str> {
     let breaks: Vec<usize> = SentenceSegmenter::new(SentenceBreakInvariantOptions::default())
         .segment_str(text)
         .collect();

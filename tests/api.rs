@@ -1,6 +1,7 @@
 //! `lingo serve`'s HTTP surface over a real socket: every kind of bad request answered
 //! with problem+json (the cases are data, in `fixtures/bad_requests.json`), metrics,
 //! OpenAPI, the backends' view, synchronous calls, API keys and per-key quotas.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

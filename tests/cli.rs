@@ -1,4 +1,5 @@
 //! The command line as a user meets it: exit codes, one-line reasons, the JSON contract.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

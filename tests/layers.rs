@@ -1,6 +1,7 @@
 //! The module layers of ARCHITECTURE.md, kept true: a module of `src/` may name
 //! (`crate::…`) only modules of lower layers, so the imports form no circle and nothing
 //! reaches back up the data flow. A new module fails this test until it is given a layer.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 use std::collections::BTreeSet;
 use std::path::Path;

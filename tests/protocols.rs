@@ -1,6 +1,7 @@
 //! Contract tests per wire protocol, over loopback against the mock: what lingo sends
 //! (auth, body fields, language codes, batching), how each error status is handled, and
 //! that glossaries and protected spans survive every protocol.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

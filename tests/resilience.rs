@@ -1,4 +1,5 @@
 //! Faults and fallbacks, over real loopback HTTP against the mock.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! their events, the cache, webhooks, priorities and a restart after kill -9. Where a test
 //! needs a moment (the backend saturated, a job half done) it makes it with the mock's
 //! hold gate, and it waits on events, never on the clock.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Summaries over loopback HTTP against the mock: length contracts in words and in
 //! characters, language, grounding, strategies, the cut, and degraded mode.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test or bench may unwrap and spawn
 
 mod common;
 

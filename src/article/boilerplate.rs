@@ -68,7 +68,7 @@ const SHARE_WORDS: &[&str] = &[
     "打印",
 ];
 
-pub fn is_boilerplate(text: &str) -> bool {
+pub(super) fn is_boilerplate(text: &str) -> bool {
     let lower = text.to_lowercase();
     let chars = lower.chars().count();
     if chars <= MAX_NOTICE_CHARS && NOTICES.iter().any(|n| lower.contains(n)) {

@@ -6,7 +6,7 @@ use dom_smoothie::{Config, Readability, TextMode};
 
 use super::{ArticleError, Block, BlockKind, markdown};
 
-pub fn parse(html: &str) -> Result<(Option<String>, Vec<Block>), ArticleError> {
+pub(super) fn parse(html: &str) -> Result<(Option<String>, Vec<Block>), ArticleError> {
     let config = Config {
         text_mode: TextMode::Markdown,
         // News briefs are short: take the best candidate however few characters it has.

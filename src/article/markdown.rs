@@ -42,7 +42,7 @@ impl Builder {
     }
 }
 
-pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
+pub(super) fn parse(text: &str) -> (Option<String>, Vec<Block>) {
     let mut b = Builder::default();
     let mut heading = None;
     for event in Parser::new(text) {

@@ -6,7 +6,7 @@ use super::{Block, BlockKind, join_lines};
 
 const MAX_TITLE_CHARS: usize = 200;
 
-pub fn parse(text: &str) -> (Option<String>, Vec<Block>) {
+pub(super) fn parse(text: &str) -> (Option<String>, Vec<Block>) {
     let mut blocks: Vec<Block> = Vec::new();
     let mut paragraph: Vec<&str> = Vec::new();
     // Whether the first block is a paragraph of a single line, the shape of a headline.

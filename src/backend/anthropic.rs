@@ -16,16 +16,16 @@ use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brie
 use crate::config::BackendConfig;
 use crate::protocol::Answer;
 
-pub const VERSION: &str = "2023-06-01";
+pub(super) const VERSION: &str = "2023-06-01";
 
-pub struct Anthropic {
+pub(super) struct Anthropic {
     http: Http,
     url: String,
     model: String,
 }
 
 impl Anthropic {
-    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<Anthropic, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig, base_url: &str) -> Result<Anthropic, BackendError> {
         Ok(Anthropic {
             http: Http::new(cfg)?,
             url: format!("{}/messages", base_url.trim_end_matches('/')),

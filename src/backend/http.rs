@@ -14,21 +14,21 @@ use crate::config::BackendConfig;
 use crate::protocol::hints;
 use crate::secret::Secret;
 
-pub struct Http {
+pub(super) struct Http {
     client: reqwest::Client,
     timeout: Duration,
     pub api_key: Option<Secret>,
 }
 
 /// An HTTP answer, read whole.
-pub struct Reply {
+pub(super) struct Reply {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub body: Bytes,
 }
 
 impl Http {
-    pub fn new(cfg: &BackendConfig) -> Result<Http, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig) -> Result<Http, BackendError> {
         let timeout = Duration::from_millis(cfg.timeout_ms);
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -43,7 +43,7 @@ impl Http {
     }
 
     /// A JSON POST of `body` for `req`, with lingo's hint headers.
-    pub fn post_json(
+    pub(super) fn post_json(
         &self,
         url: &str,
         body: &impl Serialize,
@@ -63,15 +63,18 @@ impl Http {
         Ok(builder)
     }
 
-    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+    pub(super) fn get(&self, url: &str) -> reqwest::RequestBuilder {
         self.client.get(url)
     }
 
-    pub fn post(&self, url: &str) -> reqwest::RequestBuilder {
+    pub(super) fn post(&self, url: &str) -> reqwest::RequestBuilder {
         self.client.post(url)
     }
 
-    pub async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Reply, BackendError> {
+    pub(super) async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<Reply, BackendError> {
         let response = builder.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after::parse(response.headers());
@@ -125,19 +128,22 @@ fn hint_headers(req: &BackendRequest) -> Vec<(&'static str, String)> {
 
 impl Reply {
     /// The body as lossy text, short and on one line, for error messages.
-    pub fn brief_text(&self) -> String {
+    pub(super) fn brief_text(&self) -> String {
         brief(&String::from_utf8_lossy(&self.body))
     }
 
     /// The body read as `T`, or a malformed-answer error naming `what` was expected.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, BackendError> {
+    pub(super) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+    ) -> Result<T, BackendError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| BackendError::Malformed(format!("not {what}: {e}")))
     }
 }
 
 /// Total tokens spent, with the prompt's and the completion's, for usage records.
-pub fn token_usage(prompt: u64, completion: u64) -> super::Usage {
+pub(super) fn token_usage(prompt: u64, completion: u64) -> super::Usage {
     super::Usage {
         requests: 1,
         prompt_tokens: prompt,

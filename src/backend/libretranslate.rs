@@ -20,14 +20,14 @@ use crate::lang::LangTag;
 use crate::protect::{from_markup, to_markup};
 use crate::protocol::Answer;
 
-pub struct LibreTranslate {
+pub(super) struct LibreTranslate {
     http: Http,
     base: String,
     languages: OnceLock<Vec<WireLanguage>>,
 }
 
 impl LibreTranslate {
-    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<LibreTranslate, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig, base_url: &str) -> Result<LibreTranslate, BackendError> {
         Ok(LibreTranslate {
             http: Http::new(cfg)?,
             base: base_url.trim_end_matches('/').to_string(),
@@ -166,7 +166,7 @@ impl Backend for LibreTranslate {
 }
 
 /// LibreTranslate's possible codes for `tag`, most specific first.
-pub fn candidates(tag: &LangTag) -> Vec<String> {
+pub(super) fn candidates(tag: &LangTag) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     match (tag.primary(), tag.region()) {
         ("pt", Some("BR")) => out.extend(["pt-BR", "pb"].map(String::from)),

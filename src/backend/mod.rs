@@ -24,7 +24,7 @@ use crate::length::Contract;
 use crate::prompts::Prompt;
 use crate::protocol::{Answer, Protocol, Task};
 
-pub use sent::SentAt;
+pub(crate) use sent::SentAt;
 
 /// One call to a backend. LLM protocols send the rendered prompt; machine-translation
 /// protocols send `texts` with `context` and their own glossary. Both carry the hints
@@ -237,7 +237,7 @@ pub trait Backend: Send + Sync {
 
 /// Builds the client for `cfg`, reaching it at `base_url` (the config's, or the address an
 /// in-process mock got).
-pub fn build(
+pub(crate) fn build(
     cfg: &BackendConfig,
     protocol: Protocol,
     base_url: &str,

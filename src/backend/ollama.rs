@@ -18,14 +18,14 @@ use crate::protocol::Answer;
 /// The context window is a multiple of this, and at least this.
 const CONTEXT_STEP: usize = 2048;
 
-pub struct Ollama {
+pub(super) struct Ollama {
     http: Http,
     url: String,
     model: String,
 }
 
 impl Ollama {
-    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<Ollama, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig, base_url: &str) -> Result<Ollama, BackendError> {
         Ok(Ollama {
             http: Http::new(cfg)?,
             url: format!("{}/api/chat", base_url.trim_end_matches('/')),
@@ -68,7 +68,7 @@ impl Ollama {
 
 /// A window that holds the prompt (with a quarter to spare: the model's tokenizer is not
 /// the one lingo counts with) and the longest answer allowed.
-pub fn context_window(req: &BackendRequest) -> usize {
+pub(super) fn context_window(req: &BackendRequest) -> usize {
     let prompt = req.prompt_tokens();
     let needed = prompt + prompt / 4 + req.max_output_tokens as usize;
     needed.div_ceil(CONTEXT_STEP).max(1) * CONTEXT_STEP

@@ -15,14 +15,14 @@ use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brie
 use crate::config::BackendConfig;
 use crate::protocol::Answer;
 
-pub struct OpenAi {
+pub(super) struct OpenAi {
     http: Http,
     url: String,
     model: String,
 }
 
 impl OpenAi {
-    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<OpenAi, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig, base_url: &str) -> Result<OpenAi, BackendError> {
         Ok(OpenAi {
             http: Http::new(cfg)?,
             url: format!("{}/chat/completions", base_url.trim_end_matches('/')),

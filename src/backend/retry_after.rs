@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderMap;
 
 /// The longest wait a Retry-After may ask for; longer asks are cut to it.
-pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+pub(super) const MAX_WAIT: Duration = Duration::from_secs(3600);
 
-pub fn parse(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn parse(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
             .get(name)

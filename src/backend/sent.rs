@@ -28,14 +28,14 @@ impl SentAt {
 }
 
 /// A request body that stamps [`SentAt`] when the connection starts writing it.
-pub struct StampedBody {
+pub(super) struct StampedBody {
     data: Option<Bytes>,
     len: u64,
     sent: SentAt,
 }
 
 impl StampedBody {
-    pub fn new(data: Vec<u8>, sent: SentAt) -> StampedBody {
+    pub(super) fn new(data: Vec<u8>, sent: SentAt) -> StampedBody {
         StampedBody {
             len: data.len() as u64,
             data: Some(Bytes::from(data)),

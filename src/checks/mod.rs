@@ -11,7 +11,7 @@ use crate::marker::{self, MarkerError};
 use crate::protect::{PlaceholderError, without_placeholders};
 use crate::protocol::Answer;
 
-pub use policy::{Action, Policy};
+pub(crate) use policy::{Action, Policy};
 
 /// Below this many letters an unchanged block may be a name or a figure, not an echo.
 const ECHO_MIN_LETTERS: usize = 20;
@@ -90,10 +90,10 @@ impl Finding {
 }
 
 /// An answer read back, with what its content checks found.
-pub type Checked<T> = Result<(T, Vec<Finding>), Finding>;
+pub(crate) type Checked<T> = Result<(T, Vec<Finding>), Finding>;
 
 /// Checks a translation answer for `pieces` and returns one text per piece.
-pub fn translation(
+pub(crate) fn translation(
     pieces: &[&str],
     answer: &Answer,
     source: &LangTag,
@@ -140,7 +140,7 @@ pub fn translation(
 }
 
 /// Checks a summary answer against the whole source text it summarizes.
-pub fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<String> {
+pub(crate) fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<String> {
     let text = answer.trim();
     if text.is_empty() {
         return Err(Finding::EmptySummary);

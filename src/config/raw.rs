@@ -9,7 +9,7 @@ use crate::protocol::{Protocol, Task};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(super) struct RawConfig {
     #[serde(default)]
     pub backends: Vec<RawBackend>,
     #[serde(default)]
@@ -30,7 +30,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(super) struct RawServer {
     pub listen: Option<String>,
     pub api_keys: Option<Vec<RawApiKey>>,
     pub requests_per_minute: Option<u32>,
@@ -43,20 +43,20 @@ pub struct RawServer {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawApiKey {
+pub(super) struct RawApiKey {
     pub name: String,
     pub sha256: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStore {
+pub(super) struct RawStore {
     pub path: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWebhooks {
+pub(super) struct RawWebhooks {
     pub allow: Option<Vec<String>>,
     pub max_attempts: Option<u32>,
     pub base_ms: Option<u64>,
@@ -64,20 +64,20 @@ pub struct RawWebhooks {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawProtect {
+pub(super) struct RawProtect {
     pub do_not_translate: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGlossaries {
+pub(super) struct RawGlossaries {
     /// Relative to the config file's folder.
     pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawValidation {
+pub(super) struct RawValidation {
     pub language: Option<Action>,
     pub numbers: Option<Action>,
     pub length_ratio: Option<Action>,
@@ -87,7 +87,7 @@ pub struct RawValidation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBackend {
+pub(super) struct RawBackend {
     pub name: String,
     pub kind: super::BackendKind,
     pub base_url: Option<String>,
@@ -108,7 +108,7 @@ pub struct RawBackend {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRate {
+pub(super) struct RawRate {
     pub requests_per_second: Option<f64>,
     pub burst: Option<u32>,
     pub tokens_per_minute: Option<u32>,
@@ -118,7 +118,7 @@ pub struct RawRate {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRetry {
+pub(super) struct RawRetry {
     pub max: Option<u32>,
     pub base_ms: Option<u64>,
     pub max_ms: Option<u64>,
@@ -126,7 +126,7 @@ pub struct RawRetry {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRoute {
+pub(super) struct RawRoute {
     pub task: Task,
     pub langs: Vec<String>,
     pub backends: Vec<String>,

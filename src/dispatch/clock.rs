@@ -15,7 +15,7 @@ use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TokioInstant(Instant);
+pub(super) struct TokioInstant(Instant);
 
 impl Add<Nanos> for TokioInstant {
     type Output = TokioInstant;
@@ -38,7 +38,7 @@ impl Reference for TokioInstant {
 }
 
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TokioClock;
+pub(super) struct TokioClock;
 
 impl Clock for TokioClock {
     type Instant = TokioInstant;
@@ -49,15 +49,17 @@ impl Clock for TokioClock {
 }
 
 /// A quota on tokio's clock.
-pub struct Limiter(RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<TokioInstant>>);
+pub(super) struct Limiter(
+    RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<TokioInstant>>,
+);
 
 impl Limiter {
-    pub fn new(quota: Quota) -> Limiter {
+    pub(super) fn new(quota: Quota) -> Limiter {
         Limiter(RateLimiter::direct_with_clock(quota, TokioClock))
     }
 
     /// Waits until one cell is free and takes it.
-    pub async fn until_ready(&self) {
+    pub(super) async fn until_ready(&self) {
         while let Err(not_until) = self.0.check() {
             tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;
         }
@@ -65,7 +67,7 @@ impl Limiter {
 
     /// Waits until `n` cells are free and takes them; `n` above the quota's burst is cut
     /// to the burst, which only errs on the safe side of a per-minute quota.
-    pub async fn until_n_ready(&self, n: NonZeroU32, burst: NonZeroU32) {
+    pub(super) async fn until_n_ready(&self, n: NonZeroU32, burst: NonZeroU32) {
         let n = n.min(burst);
         while let Ok(Err(not_until)) = self.0.check_n(n) {
             tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;

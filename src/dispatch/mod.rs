@@ -28,7 +28,8 @@ use crate::chunk::Budget;
 use crate::config::{BackendConfig, RetryPolicy};
 use clock::Limiter;
 use pause::Pause;
-pub use slots::{Priority, Slots};
+pub use slots::Priority;
+pub(crate) use slots::Slots;
 use window::RollingWindow;
 
 #[derive(Clone, Copy, Debug, serde::Serialize)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Default)]
-pub struct Pause {
+pub(super) struct Pause {
     until: Mutex<Option<Instant>>,
 }
 
@@ -17,16 +17,16 @@ impl Pause {
         until.filter(|t| *t > Instant::now())
     }
 
-    pub fn is_active(&self) -> bool {
+    pub(super) fn is_active(&self) -> bool {
         self.current().is_some()
     }
 
     /// How long the pause still lasts, if it is on.
-    pub fn remaining(&self) -> Option<Duration> {
+    pub(super) fn remaining(&self) -> Option<Duration> {
         self.current().map(|t| t - Instant::now())
     }
 
-    pub async fn wait(&self) {
+    pub(super) async fn wait(&self) {
         while let Some(t) = self.current() {
             tokio::time::sleep_until(t).await;
         }
@@ -34,7 +34,7 @@ impl Pause {
 
     /// Pauses for `by` from now, unless an existing pause already lasts longer. A pause
     /// past the clock's range lasts as long as the clock goes.
-    pub fn extend(&self, by: Duration) {
+    pub(super) fn extend(&self, by: Duration) {
         let mut until = self.until.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let candidate = now

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// How long a request waits before it counts as one level more urgent.
-pub const AGING: Duration = Duration::from_secs(10);
+pub(super) const AGING: Duration = Duration::from_secs(10);
 
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -68,17 +68,17 @@ struct State {
     waiting: VecDeque<Waiter>,
 }
 
-pub struct Slots {
+pub(crate) struct Slots {
     state: Arc<Mutex<State>>,
 }
 
 /// A held slot; dropping it hands the slot to the most urgent waiter.
-pub struct Slot {
+pub(crate) struct Slot {
     state: Arc<Mutex<State>>,
 }
 
 impl Slots {
-    pub fn new(n: usize) -> Slots {
+    pub(crate) fn new(n: usize) -> Slots {
         Slots {
             state: Arc::new(Mutex::new(State {
                 free: n,
@@ -87,7 +87,7 @@ impl Slots {
         }
     }
 
-    pub async fn acquire(&self, priority: Priority) -> Slot {
+    pub(crate) async fn acquire(&self, priority: Priority) -> Slot {
         let receiver = {
             let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if s.free > 0 && s.waiting.is_empty() {
@@ -113,7 +113,7 @@ impl Slots {
     }
 
     /// Requests waiting for a slot, by priority.
-    pub fn waiting(&self) -> [usize; 3] {
+    pub(crate) fn waiting(&self) -> [usize; 3] {
         let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = [0; 3];
         for w in &s.waiting {
@@ -151,6 +151,10 @@ impl Drop for Slot {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "each test owns and awaits its tasks"
+)]
 mod tests {
     use super::*;
 

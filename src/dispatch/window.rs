@@ -13,21 +13,21 @@ use tokio::time::Instant;
 use crate::backend::SentAt;
 
 const WINDOW: Duration = Duration::from_secs(1);
-pub const MARGIN: Duration = Duration::from_millis(20);
+pub(super) const MARGIN: Duration = Duration::from_millis(20);
 /// How soon to look again while a request in the window is admitted but not yet written.
 const RECHECK: Duration = Duration::from_millis(5);
 
-pub struct RollingWindow {
+pub(super) struct RollingWindow {
     cap: usize,
     entries: Mutex<Vec<SentAt>>,
 }
 
 /// A place in the window. Dropping it stamps the request as sent if the HTTP stack never
 /// did (an attempt that failed before writing, or was cancelled), so no place leaks.
-pub struct Ticket(SentAt);
+pub(super) struct Ticket(SentAt);
 
 impl Ticket {
-    pub fn sent_at(&self) -> &SentAt {
+    pub(super) fn sent_at(&self) -> &SentAt {
         &self.0
     }
 }
@@ -39,14 +39,14 @@ impl Drop for Ticket {
 }
 
 impl RollingWindow {
-    pub fn new(cap: usize) -> RollingWindow {
+    pub(super) fn new(cap: usize) -> RollingWindow {
         RollingWindow {
             cap: cap.max(1),
             entries: Mutex::new(Vec::new()),
         }
     }
 
-    pub async fn acquire(&self) -> Ticket {
+    pub(super) async fn acquire(&self) -> Ticket {
         loop {
             let wake = {
                 let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());

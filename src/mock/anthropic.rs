@@ -15,7 +15,7 @@ use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
 use super::{MockState, phrases};
 
-pub async fn messages(
+pub(super) async fn messages(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,

@@ -1,7 +1,7 @@
 //! The mock's phrase banks: for each language it writes, plain news sentences and
 //! sentences with a slot for a number. Data only; [`super::phrases`] picks from them.
 
-pub struct Bank {
+pub(super) struct Bank {
     pub code: &'static str,
     pub joiner: &'static str,
     pub plain: &'static [&'static str],
@@ -9,7 +9,7 @@ pub struct Bank {
     pub numbered: &'static [&'static str],
 }
 
-pub static BANKS: &[Bank] = &[
+pub(super) static BANKS: &[Bank] = &[
     Bank {
         code: "en",
         joiner: " ",

@@ -17,7 +17,7 @@ use crate::protocol::hints;
 /// Each source written in `to`. Glossary target terms are kept for the entries whose
 /// source term occurs (unless `--ignore-glossary`). A merge fault joins the first two
 /// texts, a drop-number fault loses the first number of the answer.
-pub fn translations(
+pub(super) fn translations(
     state: &MockState,
     sources: &[&str],
     from: &str,
@@ -56,7 +56,7 @@ pub fn translations(
 }
 
 /// The language a wrong-language fault writes instead of `target`.
-pub fn written_in(target: &str, fault: Option<Fault>) -> &str {
+pub(super) fn written_in(target: &str, fault: Option<Fault>) -> &str {
     match fault {
         Some(Fault::WrongLang) if target == "en" => "de",
         Some(Fault::WrongLang) => "en",
@@ -65,13 +65,13 @@ pub fn written_in(target: &str, fault: Option<Fault>) -> &str {
 }
 
 /// An LLM's answer: its text, and whether it stopped at the length limit.
-pub struct LlmAnswer {
+pub(super) struct LlmAnswer {
     pub text: String,
     pub truncated: bool,
 }
 
 /// The answer to an LLM request whose user message is `user`; `Err` is the reason for a 400.
-pub fn llm_answer(
+pub(super) fn llm_answer(
     state: &MockState,
     headers: &HeaderMap,
     user: &str,
@@ -133,6 +133,6 @@ pub fn llm_answer(
 }
 
 /// Rough token counts for usage fields: four characters a token.
-pub fn tokens(text: &str) -> usize {
+pub(super) fn tokens(text: &str) -> usize {
     text.chars().count() / 4 + 1
 }

@@ -25,7 +25,7 @@ const FORMAL: &[&str] = &["de", "fr", "es", "pt", "ru", "ja", "nl"];
 
 /// A glossary created through the mock's API.
 #[derive(Clone, Debug)]
-pub struct MockGlossary {
+pub(super) struct MockGlossary {
     id: String,
     name: String,
     source_lang: String,
@@ -99,12 +99,12 @@ fn targets(state: &MockState) -> Vec<(String, &'static str)> {
 }
 
 #[derive(Deserialize)]
-pub struct LanguagesQuery {
+pub(super) struct LanguagesQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
 }
 
-pub async fn languages(
+pub(super) async fn languages(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     Query(q): Query<LanguagesQuery>,
@@ -130,7 +130,7 @@ pub async fn languages(
     Json(list).into_response()
 }
 
-pub async fn usage(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
+pub(super) async fn usage(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
     state.record("/v2/usage", &headers, &[]);
     if let Some(refusal) = refused(&state, &headers) {
         return refusal;
@@ -151,7 +151,7 @@ struct NewGlossary {
     entries_format: String,
 }
 
-pub async fn create_glossary(
+pub(super) async fn create_glossary(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,
@@ -187,7 +187,10 @@ pub async fn create_glossary(
     (StatusCode::CREATED, Json(created)).into_response()
 }
 
-pub async fn list_glossaries(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
+pub(super) async fn list_glossaries(
+    State(state): State<Arc<MockState>>,
+    headers: HeaderMap,
+) -> Response {
     state.record("/v2/glossaries", &headers, &[]);
     if let Some(refusal) = refused(&state, &headers) {
         return refusal;
@@ -212,7 +215,7 @@ struct TranslateRequest {
     show_billed_characters: bool,
 }
 
-pub async fn translate(
+pub(super) async fn translate(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,

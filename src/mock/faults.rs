@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use super::MockOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
+pub(super) enum Fault {
     Hang,
     Fail,
     Throttle,
@@ -23,13 +23,13 @@ pub enum Fault {
     DropNumber,
 }
 
-pub struct Faults {
+pub(super) struct Faults {
     rng: Mutex<fastrand::Rng>,
 }
 
 impl Faults {
     /// A source seeded with `seed`, or from the operating system when there is none.
-    pub fn new(seed: Option<u64>) -> Faults {
+    pub(super) fn new(seed: Option<u64>) -> Faults {
         let rng = seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         Faults {
             rng: Mutex::new(rng),
@@ -40,7 +40,7 @@ impl Faults {
         self.rng.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn draw(&self, o: &MockOptions) -> Option<Fault> {
+    pub(super) fn draw(&self, o: &MockOptions) -> Option<Fault> {
         let mut rng = self.rng();
         [
             (Fault::Hang, o.hang_rate),
@@ -62,7 +62,7 @@ impl Faults {
     }
 
     /// Extra latency, uniform in `0..=max` milliseconds.
-    pub fn jitter(&self, max: u64) -> u64 {
+    pub(super) fn jitter(&self, max: u64) -> u64 {
         if max == 0 { 0 } else { self.rng().u64(0..=max) }
     }
 }

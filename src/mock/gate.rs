@@ -14,7 +14,7 @@ use super::faults::Fault;
 
 /// Why a request is refused, before any content is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(super) enum Refusal {
     Unauthorized,
     /// Over `--rate-limit`, or a drawn throttle fault.
     Throttled,
@@ -26,7 +26,7 @@ pub enum Refusal {
 
 /// Runs the shared steps; `Ok` carries the content fault (wrong language, merge, …) the
 /// answer must show, `Err` the finished refusal.
-pub async fn gate(
+pub(super) async fn gate(
     state: &MockState,
     authorized: bool,
     refuse: impl Fn(Refusal) -> Response,
@@ -69,6 +69,6 @@ pub async fn gate(
 }
 
 /// The value of header `name`, if it is text.
-pub fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+pub(super) fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

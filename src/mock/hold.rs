@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Semaphore, watch};
 
-pub struct Hold {
+pub(super) struct Hold {
     holding: AtomicBool,
     passes: Semaphore,
     /// Requests that have arrived, for tests to wait on.
@@ -26,12 +26,12 @@ impl Default for Hold {
 
 impl Hold {
     /// Counts a request in.
-    pub fn arrive(&self) {
+    pub(super) fn arrive(&self) {
         self.arrived.send_modify(|n| *n += 1);
     }
 
     /// Waits, while the mock holds, for a pass.
-    pub async fn pass(&self) {
+    pub(super) async fn pass(&self) {
         if self.holding.load(Ordering::SeqCst)
             && let Ok(pass) = self.passes.acquire().await
         {
@@ -39,23 +39,23 @@ impl Hold {
         }
     }
 
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.holding.store(true, Ordering::SeqCst);
     }
 
     /// Lets `n` held or coming requests go.
-    pub fn release(&self, n: usize) {
+    pub(super) fn release(&self, n: usize) {
         self.passes.add_permits(n);
     }
 
     /// Lets every request go, and holds no more.
-    pub fn open(&self) {
+    pub(super) fn open(&self) {
         self.holding.store(false, Ordering::SeqCst);
         self.passes.close();
     }
 
     /// Waits until `n` requests have arrived in all.
-    pub async fn arrivals(&self, n: u64) {
+    pub(super) async fn arrivals(&self, n: u64) {
         let mut arrived = self.arrived.subscribe();
         let _ = arrived.wait_for(|a| *a >= n).await;
     }

@@ -21,12 +21,12 @@ pub struct Recorded {
 }
 
 #[derive(Default)]
-pub struct Journal {
+pub(super) struct Journal {
     entries: Mutex<VecDeque<Recorded>>,
 }
 
 impl Journal {
-    pub fn record(&self, path: &str, headers: &HeaderMap, body: &[u8]) {
+    pub(super) fn record(&self, path: &str, headers: &HeaderMap, body: &[u8]) {
         let headers = headers
             .iter()
             .filter_map(|(name, value)| {
@@ -58,7 +58,7 @@ impl Journal {
         });
     }
 
-    pub fn snapshot(&self) -> Vec<Recorded> {
+    pub(super) fn snapshot(&self) -> Vec<Recorded> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.iter().cloned().collect()
     }

@@ -45,7 +45,7 @@ fn codes(state: &MockState) -> Vec<(String, &'static str)> {
     out
 }
 
-pub async fn languages(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
+pub(super) async fn languages(State(state): State<Arc<MockState>>, headers: HeaderMap) -> Response {
     state.record("/languages", &headers, &[]);
     let all = codes(&state);
     let list: Vec<serde_json::Value> = all
@@ -79,7 +79,7 @@ struct TranslateRequest {
     api_key: Option<String>,
 }
 
-pub async fn translate(
+pub(super) async fn translate(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,

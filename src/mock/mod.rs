@@ -181,6 +181,10 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let state = state(options);
         let router = app(state.clone());
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "owned by the MockServer, which aborts it when dropped"
+        )]
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, "mock server stopped");

@@ -20,7 +20,7 @@ use super::gate::{Refusal, gate, header};
 /// Ollama's context window when a request sets none.
 const DEFAULT_NUM_CTX: usize = 2048;
 
-pub async fn chat(
+pub(super) async fn chat(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,

@@ -13,7 +13,7 @@ use super::content::{llm_answer, tokens};
 use super::gate::{Refusal, gate, header};
 use super::{MockState, phrases};
 
-pub async fn chat_completions(
+pub(super) async fn chat_completions(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,

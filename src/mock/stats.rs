@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 #[derive(Default)]
-pub struct Stats {
+pub(super) struct Stats {
     inner: Mutex<Inner>,
 }
 
@@ -40,7 +40,7 @@ impl Stats {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn arrived(&self, target: Option<&str>) {
+    pub(super) fn arrived(&self, target: Option<&str>) {
         let now = Instant::now();
         let mut s = self.lock();
         s.requests += 1;
@@ -62,7 +62,7 @@ impl Stats {
         }
     }
 
-    pub fn answered(&self, status: u16) {
+    pub(super) fn answered(&self, status: u16) {
         let mut s = self.lock();
         *s.by_status.entry(status).or_default() += 1;
         if status == 429 {
@@ -70,7 +70,7 @@ impl Stats {
         }
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> Snapshot {
         let s = self.lock();
         Snapshot {
             requests: s.requests,

@@ -53,7 +53,7 @@ pub(super) struct Route<'a> {
 impl<'a> Route<'a> {
     /// The HTTP backends that translate into `target` (config validation keeps built-in
     /// backends out of translation routes).
-    pub fn translation(gw: &'a Gateway, target: &LangTag) -> Result<Route<'a>, RunError> {
+    pub(super) fn translation(gw: &'a Gateway, target: &LangTag) -> Result<Route<'a>, RunError> {
         let mut backends = gw
             .route(Task::Translate, target)
             .unwrap_or_default()
@@ -71,18 +71,18 @@ impl<'a> Route<'a> {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a Dispatcher> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'a Dispatcher> + '_ {
         std::iter::once(self.first).chain(self.fallbacks.iter().copied())
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         1 + self.fallbacks.len()
     }
 
     /// How chunks of this route are planned: by its first backend's budget, with at most
     /// as many pieces as the most restrictive backend takes. A fallback with a smaller
     /// budget still has the piece-by-piece last resort.
-    pub fn plan(&self) -> (Budget, usize) {
+    pub(super) fn plan(&self) -> (Budget, usize) {
         let max_pieces = self
             .iter()
             .filter_map(|d| d.backend().profile().max_texts)
@@ -93,7 +93,7 @@ impl<'a> Route<'a> {
 }
 
 impl<'a> Lane<'a> {
-    pub fn new(
+    pub(super) fn new(
         run: Run<'a>,
         route: Route<'a>,
         (source, target): (&'a LangTag, &'a LangTag),
@@ -138,12 +138,12 @@ impl<'a> Lane<'a> {
         }
     }
 
-    pub fn purpose(&self) -> Purpose {
+    pub(super) fn purpose(&self) -> Purpose {
         self.purpose
     }
 
     /// Which part of the language's work chunk `id` is, for events and warnings.
-    pub fn part(&self, id: usize) -> Part {
+    pub(super) fn part(&self, id: usize) -> Part {
         match self.purpose {
             Purpose::Article { .. } => Part::Chunk { chunk: id },
             Purpose::Summary => Part::Summary,
@@ -151,12 +151,12 @@ impl<'a> Lane<'a> {
     }
 
     /// The cache key of `text` translated by the route's backend `backend`.
-    pub fn key(&self, backend: usize, text: &str) -> String {
+    pub(super) fn key(&self, backend: usize, text: &str) -> String {
         content_hash([self.fingerprints[backend].as_str(), text])
     }
 
     /// The source block of a piece of `unit` (`None` for the title and for summaries).
-    pub fn block(&self, unit: usize) -> Option<usize> {
+    pub(super) fn block(&self, unit: usize) -> Option<usize> {
         match self.purpose {
             Purpose::Article { first_block } => unit.checked_sub(first_block),
             Purpose::Summary => None,
@@ -165,7 +165,7 @@ impl<'a> Lane<'a> {
 
     /// Earlier translations of `pieces`, each from the first backend of the route that
     /// has one.
-    pub async fn recall(&self, pieces: &[Piece]) -> Vec<Option<String>> {
+    pub(super) async fn recall(&self, pieces: &[Piece]) -> Vec<Option<String>> {
         let n = self.route.len();
         let keys: Vec<String> = pieces
             .iter()
@@ -178,7 +178,7 @@ impl<'a> Lane<'a> {
     }
 
     /// The passage before chunk `id`: its source, and its translation if that is done.
-    pub fn context(&self, id: usize) -> Option<Context> {
+    pub(super) fn context(&self, id: usize) -> Option<Context> {
         let source = self.before.get(id)?.clone()?;
         let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
         let translation = id.checked_sub(1).and_then(|k| finished.get(&k).cloned());
@@ -189,7 +189,7 @@ impl<'a> Lane<'a> {
     }
 
     /// Notes chunk `id`'s translation, whose end is the context of the chunk after it.
-    pub fn finish(&self, id: usize, texts: &[String]) {
+    pub(super) fn finish(&self, id: usize, texts: &[String]) {
         if let Some(last) = texts.last() {
             let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
             finished.insert(id, last.clone());

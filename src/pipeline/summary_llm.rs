@@ -39,7 +39,7 @@ pub(super) struct LlmSummarizer<'a> {
 
 impl LlmSummarizer<'_> {
     /// The summary and how it came to keep its length, or why this backend gave up.
-    pub async fn summary(&self, ledger: &mut Ledger) -> Result<(String, Fit), AttemptError> {
+    pub(super) async fn summary(&self, ledger: &mut Ledger) -> Result<(String, Fit), AttemptError> {
         let mut texts: Vec<String> = self.article.story().into_iter().map(String::from).collect();
         let mut from = self.article.lang.clone();
         for round in 0..MAX_ROUNDS {

@@ -17,13 +17,13 @@ use super::AppState;
 use super::problem::{Kind, Problem};
 use crate::config::ApiKey;
 
-pub struct Keys {
+pub(super) struct Keys {
     keys: Vec<ApiKey>,
     limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl Keys {
-    pub fn new(keys: Vec<ApiKey>, per_minute: u32) -> Keys {
+    pub(super) fn new(keys: Vec<ApiKey>, per_minute: u32) -> Keys {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
         Keys {
             keys,
@@ -31,7 +31,7 @@ impl Keys {
         }
     }
 
-    pub fn is_open(&self) -> bool {
+    pub(super) fn is_open(&self) -> bool {
         self.keys.is_empty()
     }
 
@@ -49,7 +49,7 @@ impl Keys {
 }
 
 /// Checks the Bearer key on `/v1` paths and meters the work each key submits.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let keys = &state.keys;
     if keys.is_open() {
         return next.run(request).await;

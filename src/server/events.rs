@@ -31,7 +31,7 @@ fn sse(stored: &StoredEvent) -> (SseEvent, bool) {
            ("Last-Event-ID" = Option<i64>, Header, description = "The last event seen")),
     responses((status = 200, description = "text/event-stream of queued, sent, validated, translated and summary events, then done"),
                (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn stream(
+pub(super) async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -60,6 +60,10 @@ pub async fn stream(
     let jobs = state.jobs.clone();
     let mut closing = state.closing.clone();
     let finished = record.status.is_final();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "owned by its response: it ends when the client goes, the job ends or shutdown begins"
+    )]
     tokio::spawn(async move {
         for stored in jobs.events_after(&id, after).await {
             after = stored.seq;

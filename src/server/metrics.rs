@@ -12,7 +12,7 @@ const SECONDS: &[f64] = &[
 ];
 
 /// The process's metrics handle, installing the recorder on first use.
-pub fn handle() -> Option<&'static PrometheusHandle> {
+pub(super) fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()

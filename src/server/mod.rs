@@ -88,6 +88,10 @@ pub async fn run(
     if resumed > 0 {
         tracing::info!(jobs = resumed, "resumed unfinished jobs");
     }
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "owned by run, which aborts it once jobs are drained"
+    )]
     let deliverer = tokio::spawn(webhooks::deliver_forever(store, config.webhooks.clone()));
     let (close, closing) = watch::channel(false);
     let state = AppState {

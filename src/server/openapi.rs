@@ -29,8 +29,8 @@ use super::{events, routes};
     ),
     components(schemas(JobRequest, ArticleIn, SummarizeIn, WebhookIn, Submitted, Problem))
 )]
-pub struct Api;
+pub(super) struct Api;
 
-pub async fn document() -> Response {
+pub(super) async fn document() -> Response {
     Json(Api::openapi()).into_response()
 }

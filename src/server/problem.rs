@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// One kind of mistake; its slug is the stable part of `type` (`/problems/<slug>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     BodyTooLarge,
     InvalidUtf8,
     InvalidJson,
@@ -32,7 +32,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn slug(self) -> &'static str {
+    pub(super) fn slug(self) -> &'static str {
         match self {
             Kind::BodyTooLarge => "body-too-large",
             Kind::InvalidUtf8 => "invalid-utf8",
@@ -58,7 +58,7 @@ impl Kind {
         }
     }
 
-    pub fn status(self) -> StatusCode {
+    pub(super) fn status(self) -> StatusCode {
         match self {
             Kind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::InvalidUtf8 | Kind::InvalidJson | Kind::UnknownField | Kind::InvalidField => {
@@ -110,7 +110,7 @@ impl Kind {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+pub(super) struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
     pub title: &'static str,
@@ -124,7 +124,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(kind: Kind, detail: impl Into<String>) -> Problem {
+    pub(super) fn new(kind: Kind, detail: impl Into<String>) -> Problem {
         Problem {
             kind: format!("/problems/{}", kind.slug()),
             title: kind.title(),
@@ -135,12 +135,12 @@ impl Problem {
         }
     }
 
-    pub fn at(mut self, field: impl Into<String>) -> Problem {
+    pub(super) fn at(mut self, field: impl Into<String>) -> Problem {
         self.field = Some(field.into());
         self
     }
 
-    pub fn retry_after(mut self, seconds: u64) -> Problem {
+    pub(super) fn retry_after(mut self, seconds: u64) -> Problem {
         self.retry_after = Some(seconds);
         self
     }

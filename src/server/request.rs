@@ -18,7 +18,7 @@ use crate::pipeline::Job;
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct JobRequest {
+pub(super) struct JobRequest {
     pub article: ArticleIn,
     /// Languages to translate into, as BCP 47 tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -37,7 +37,7 @@ pub struct JobRequest {
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ArticleIn {
+pub(super) struct ArticleIn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub text: String,
@@ -51,7 +51,7 @@ pub struct ArticleIn {
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SummarizeIn {
+pub(super) struct SummarizeIn {
     pub langs: Vec<String>,
     /// `short`, `medium`, `long` or a number in the language's unit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +61,7 @@ pub struct SummarizeIn {
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookIn {
+pub(super) struct WebhookIn {
     pub url: String,
     /// Signs the delivery (`Lingo-Signature`); kept with the job until delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,14 +69,14 @@ pub struct WebhookIn {
 }
 
 /// A request that passed every check.
-pub struct Accepted {
+pub(super) struct Accepted {
     pub request: JobRequest,
     pub article: Article,
     pub job: Job,
 }
 
 /// Reads a body: UTF-8, JSON, known fields, right types.
-pub fn parse(body: &[u8]) -> Result<JobRequest, Problem> {
+pub(super) fn parse(body: &[u8]) -> Result<JobRequest, Problem> {
     let text = std::str::from_utf8(body).map_err(|e| {
         Problem::new(
             Kind::InvalidUtf8,
@@ -154,7 +154,7 @@ fn tags(list: &[String], field: &str, max: usize) -> Result<Vec<LangTag>, Proble
 }
 
 /// Checks a parsed request; `max_langs` bounds each language list.
-pub fn accept(
+pub(super) fn accept(
     request: JobRequest,
     max_langs: usize,
     webhooks: &WebhookConfig,

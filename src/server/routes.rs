@@ -83,7 +83,7 @@ async fn accepted(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Submitted {
+pub(super) struct Submitted {
     pub id: String,
     #[schema(value_type = String, example = "queued")]
     pub status: JobStatus,
@@ -95,7 +95,7 @@ pub struct Submitted {
                (status = 400, body = Problem, content_type = "application/problem+json"),
                (status = 413, body = Problem, content_type = "application/problem+json"),
                (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn submit(
+pub(super) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -142,7 +142,7 @@ fn unknown(id: &str) -> Response {
     params(("id" = String, Path, description = "The job id")),
     responses((status = 200, description = "status, progress, results (the CLI's JSON document), errors, usage"),
                (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn get_job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.jobs.record(&id).await {
         Ok(Some(record)) => match JobView::of(&record) {
             Ok(view) => Json(view).into_response(),
@@ -202,7 +202,7 @@ impl<'a> JobView<'a> {
     params(("id" = String, Path, description = "The job id")),
     responses((status = 200, body = Submitted),
                (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.jobs.cancel(&id).await {
         Ok(Some(status)) => Json(Submitted { id, status }).into_response(),
         Ok(None) => unknown(&id),
@@ -255,7 +255,7 @@ async fn synchronous(
     responses((status = 200, description = "the CLI's JSON document"),
                (status = 422, body = Problem, content_type = "application/problem+json"),
                (status = 504, body = Problem, content_type = "application/problem+json")))]
-pub async fn translate(
+pub(super) async fn translate(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -268,7 +268,7 @@ pub async fn translate(
     responses((status = 200, description = "the CLI's JSON document"),
                (status = 422, body = Problem, content_type = "application/problem+json"),
                (status = 504, body = Problem, content_type = "application/problem+json")))]
-pub async fn summarize(
+pub(super) async fn summarize(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -280,7 +280,7 @@ pub async fn summarize(
 /// priority, and what its account reports.
 #[utoipa::path(get, path = "/v1/backends", tag = "service",
     responses((status = 200, description = "one entry per configured backend")))]
-pub async fn backends(State(state): State<AppState>) -> Response {
+pub(super) async fn backends(State(state): State<AppState>) -> Response {
     let accounts: std::collections::HashMap<&str, _> =
         state.gateway.accounts().into_iter().collect();
     let list: Vec<Value> = state
@@ -312,14 +312,14 @@ pub async fn backends(State(state): State<AppState>) -> Response {
 
 /// Alive: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "ok")))]
-pub async fn healthz() -> Response {
+pub(super) async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
 /// Ready: the store answers and the server is not shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses((status = 200, description = "ready"), (status = 503, body = Problem, content_type = "application/problem+json")))]
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     if *state.closing.borrow() {
         return Problem::new(Kind::Unavailable, "shutting down").into_response();
     }
@@ -338,7 +338,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = super::metrics::handle() else {
         return Problem::new(
             Kind::Unavailable,
@@ -371,11 +371,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn not_found() -> Response {
+pub(super) async fn not_found() -> Response {
     Problem::new(Kind::NotFound, "no such path: see /openapi.json").into_response()
 }
 
-pub async fn method_not_allowed() -> Response {
+pub(super) async fn method_not_allowed() -> Response {
     Problem::new(
         Kind::MethodNotAllowed,
         "this path does not take this method: see /openapi.json",

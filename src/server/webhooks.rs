@@ -36,7 +36,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// Delivers due webhooks until the task is stopped.
-pub async fn deliver_forever(store: Arc<dyn Store>, config: WebhookConfig) {
+pub(super) async fn deliver_forever(store: Arc<dyn Store>, config: WebhookConfig) {
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
         .user_agent(concat!("lingo/", env!("CARGO_PKG_VERSION")))

@@ -7,7 +7,7 @@ mod sqlite;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use sqlite::SqliteStore;
+pub(crate) use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -19,11 +19,11 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
+pub(crate) type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum JobStatus {
+pub(crate) enum JobStatus {
     Queued,
     Running,
     Succeeded,
@@ -32,7 +32,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",
@@ -42,7 +42,7 @@ impl JobStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Option<JobStatus> {
+    pub(crate) fn parse(s: &str) -> Option<JobStatus> {
         [
             JobStatus::Queued,
             JobStatus::Running,
@@ -54,7 +54,7 @@ impl JobStatus {
         .find(|j| j.as_str() == s)
     }
 
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(
             self,
             JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
@@ -64,14 +64,14 @@ impl JobStatus {
 
 /// Where a job's end is delivered, and the secret that signs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Webhook {
+pub(crate) struct Webhook {
     pub url: String,
     pub secret: Option<String>,
 }
 
 /// A job as stored.
 #[derive(Clone, Debug)]
-pub struct JobRecord {
+pub(crate) struct JobRecord {
     pub id: String,
     pub status: JobStatus,
     pub priority: String,
@@ -92,7 +92,7 @@ pub struct JobRecord {
 /// An event of a job as stored: its place in the job's sequence (the SSE id), its type
 /// and its JSON text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredEvent {
+pub(crate) struct StoredEvent {
     pub seq: i64,
     pub kind: String,
     pub data: String,
@@ -100,7 +100,7 @@ pub struct StoredEvent {
 
 /// A webhook delivery waiting in the outbox.
 #[derive(Clone, Debug)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub id: i64,
     pub job_id: String,
     pub url: String,
@@ -109,7 +109,7 @@ pub struct Delivery {
     pub attempts: i64,
 }
 
-pub trait Store: Send + Sync {
+pub(crate) trait Store: Send + Sync {
     fn create_job(&self, job: &JobRecord) -> StoreFuture<'_, ()>;
     /// Marks a job running and counts the start.
     fn start_job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
@@ -155,7 +155,7 @@ pub trait Store: Send + Sync {
 }
 
 /// Unix time in milliseconds.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -13,13 +13,13 @@ use super::{
     Delivery, JobRecord, JobStatus, Store, StoreError, StoreFuture, StoredEvent, Webhook, now_ms,
 };
 
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     pool: SqlitePool,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    pub(crate) async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

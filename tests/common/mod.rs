@@ -1,6 +1,6 @@
 //! Shared helpers: mock servers on loopback port 0, config files in a temp folder, and the
 //! real `lingo` binary run as a child process.
-#![allow(dead_code)] // each test binary uses its own subset
+#![allow(dead_code, unreachable_pub)] // each test binary uses its own subset of these helpers
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use crate::lang::LangTag;
 
 /// DeepL's target codes for `tag`, most specific first: variants where DeepL has them
 /// (EN-GB, EN-US, PT-BR, PT-PT, ZH-HANS, ZH-HANT), then the bare language.
-pub fn target_candidates(tag: &LangTag) -> Vec<String> {
+pub(super) fn target_candidates(tag: &LangTag) -> Vec<String> {
     let primary = tag.primary().to_ascii_uppercase();
     let region = tag.region().map(str::to_ascii_uppercase);
     let mut out = Vec::new();
@@ -27,7 +27,7 @@ pub fn target_candidates(tag: &LangTag) -> Vec<String> {
 }
 
 /// Source languages carry no variant at DeepL.
-pub fn source_code(tag: &LangTag) -> String {
+pub(super) fn source_code(tag: &LangTag) -> String {
     tag.primary().to_ascii_uppercase()
 }
 

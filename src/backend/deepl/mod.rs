@@ -36,7 +36,7 @@ use wire::{
     WireUsage, error,
 };
 
-pub struct DeepL {
+pub(super) struct DeepL {
     http: Http,
     base: String,
     formality: Option<String>,
@@ -48,7 +48,7 @@ pub struct DeepL {
 }
 
 impl DeepL {
-    pub fn new(cfg: &BackendConfig, base_url: &str) -> Result<DeepL, BackendError> {
+    pub(super) fn new(cfg: &BackendConfig, base_url: &str) -> Result<DeepL, BackendError> {
         Ok(DeepL {
             http: Http::new(cfg)?,
             base: base_url.trim_end_matches('/').to_string(),

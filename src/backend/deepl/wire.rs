@@ -6,7 +6,7 @@ use crate::backend::BackendError;
 use crate::backend::http::Reply;
 
 /// A non-200 answer as a typed error; DeepL's error bodies may be empty.
-pub fn error(reply: &Reply) -> BackendError {
+pub(super) fn error(reply: &Reply) -> BackendError {
     let message = serde_json::from_slice::<WireError>(&reply.body)
         .ok()
         .and_then(|e| e.message)
@@ -28,7 +28,7 @@ pub fn error(reply: &Reply) -> BackendError {
 }
 
 #[derive(Serialize)]
-pub struct TranslateRequest<'a> {
+pub(super) struct TranslateRequest<'a> {
     pub text: &'a [String],
     pub source_lang: String,
     pub target_lang: &'a str,
@@ -45,25 +45,25 @@ pub struct TranslateRequest<'a> {
 }
 
 #[derive(Deserialize)]
-pub struct TranslateResponse {
+pub(super) struct TranslateResponse {
     pub translations: Vec<WireTranslation>,
 }
 
 #[derive(Deserialize)]
-pub struct WireTranslation {
+pub(super) struct WireTranslation {
     pub text: String,
     pub billed_characters: Option<u64>,
 }
 
 #[derive(Deserialize)]
-pub struct WireLanguage {
+pub(super) struct WireLanguage {
     pub language: String,
     #[serde(default)]
     pub supports_formality: bool,
 }
 
 #[derive(Deserialize)]
-pub struct WireUsage {
+pub(super) struct WireUsage {
     #[serde(default)]
     pub character_count: u64,
     #[serde(default)]
@@ -71,7 +71,7 @@ pub struct WireUsage {
 }
 
 #[derive(Serialize)]
-pub struct NewGlossary<'a> {
+pub(super) struct NewGlossary<'a> {
     pub name: &'a str,
     pub source_lang: &'a str,
     pub target_lang: &'a str,
@@ -80,13 +80,13 @@ pub struct NewGlossary<'a> {
 }
 
 #[derive(Deserialize)]
-pub struct WireGlossaryList {
+pub(super) struct WireGlossaryList {
     #[serde(default)]
     pub glossaries: Vec<WireGlossary>,
 }
 
 #[derive(Deserialize)]
-pub struct WireGlossary {
+pub(super) struct WireGlossary {
     pub glossary_id: String,
     #[serde(default)]
     pub name: String,
@@ -97,7 +97,7 @@ pub struct WireGlossary {
 }
 
 #[derive(Deserialize)]
-pub struct WireError {
+pub(super) struct WireError {
     pub message: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use crate::pipeline::Event;
 use crate::store::JobStatus;
 
 /// How a job ended.
-pub struct Ending {
+pub(super) struct Ending {
     pub status: JobStatus,
     /// The result document (the CLI's JSON), when the run came to an end.
     pub result: Option<Box<RawValue>>,
@@ -17,7 +17,7 @@ pub struct Ending {
 }
 
 impl Ending {
-    pub fn failed(error: impl Into<String>) -> Ending {
+    pub(super) fn failed(error: impl Into<String>) -> Ending {
         Ending {
             status: JobStatus::Failed,
             result: None,
@@ -28,7 +28,7 @@ impl Ending {
 
 /// The end of job `id` as clients read it: the `done` event's fields and the webhook body.
 #[derive(Serialize)]
-pub struct Told<'a> {
+pub(super) struct Told<'a> {
     pub id: &'a str,
     pub status: JobStatus,
     pub result: Option<&'a RawValue>,
@@ -36,7 +36,7 @@ pub struct Told<'a> {
 }
 
 impl<'a> Told<'a> {
-    pub fn new(id: &'a str, ending: &'a Ending) -> Told<'a> {
+    pub(super) fn new(id: &'a str, ending: &'a Ending) -> Told<'a> {
         Told {
             id,
             status: ending.status,
@@ -47,7 +47,7 @@ impl<'a> Told<'a> {
 }
 
 /// One entry of a job's event stream.
-pub enum JobEvent<'a> {
+pub(super) enum JobEvent<'a> {
     Run(&'a Event),
     Done(Told<'a>),
 }
@@ -63,14 +63,14 @@ struct Done<'a> {
 
 impl JobEvent<'_> {
     /// The event's `type`, which names it in the event stream.
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             JobEvent::Run(event) => event.kind(),
             JobEvent::Done(_) => "done",
         }
     }
 
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+    pub(super) fn to_json(&self) -> Result<String, serde_json::Error> {
         match self {
             JobEvent::Run(event) => serde_json::to_string(event),
             JobEvent::Done(told) => serde_json::to_string(&Done { kind: "done", told }),

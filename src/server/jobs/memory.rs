@@ -11,12 +11,12 @@ use crate::pipeline::{Event, Memory, Observer, Summary};
 use crate::store::Store;
 
 /// What the run tells the job's writer.
-pub enum Note {
+pub(super) enum Note {
     Event(Event),
     Progress(usize, usize),
 }
 
-pub struct JobMemory {
+pub(super) struct JobMemory {
     pub store: Arc<dyn Store>,
     pub id: String,
     pub notes: mpsc::UnboundedSender<Note>,

@@ -32,9 +32,9 @@ use memory::{JobMemory, Note};
 
 /// Starts after which an unfinished job is failed instead of resumed: each start that
 /// ended without an end was a crash or a forced stop, and the job may be the cause.
-pub const MAX_STARTS: i64 = 5;
+pub(super) const MAX_STARTS: i64 = 5;
 
-pub struct Jobs {
+pub(super) struct Jobs {
     gw: Arc<Gateway>,
     store: Arc<dyn Store>,
     /// Jobs running or waiting for a turn, by id, to cancel them. A std mutex: held for
@@ -48,7 +48,7 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    pub fn new(gw: Arc<Gateway>, store: Arc<dyn Store>) -> Arc<Jobs> {
+    pub(super) fn new(gw: Arc<Gateway>, store: Arc<dyn Store>) -> Arc<Jobs> {
         let turns = Slots::new(gw.config().server.max_jobs);
         Arc::new(Jobs {
             gw,
@@ -61,7 +61,7 @@ impl Jobs {
     }
 
     /// Stores an accepted job and starts it; its id.
-    pub async fn submit(self: &Arc<Self>, accepted: Accepted) -> Result<String, StoreError> {
+    pub(super) async fn submit(self: &Arc<Self>, accepted: Accepted) -> Result<String, StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let webhook = accepted.request.webhook.as_ref().map(|w| Webhook {
             url: w.url.clone(),
@@ -95,7 +95,7 @@ impl Jobs {
 
     /// Starts again every job a previous process left queued or running. Pieces it had
     /// translated are in the cache, so only the rest goes to backends.
-    pub async fn resume(self: &Arc<Self>) -> usize {
+    pub(super) async fn resume(self: &Arc<Self>) -> usize {
         let unfinished = match self.store.unfinished().await {
             Ok(jobs) => jobs,
             Err(e) => {
@@ -174,17 +174,17 @@ impl Jobs {
     }
 
     /// Live events of job `id`, from now on.
-    pub fn subscribe(&self, id: &str) -> broadcast::Receiver<StoredEvent> {
+    pub(super) fn subscribe(&self, id: &str) -> broadcast::Receiver<StoredEvent> {
         self.sender(id).subscribe()
     }
 
     /// The stored job `id`, if there is one.
-    pub async fn record(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+    pub(super) async fn record(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
         self.store.job(id).await
     }
 
     /// Job `id`'s stored events after sequence number `after`.
-    pub async fn events_after(&self, id: &str, after: i64) -> Vec<StoredEvent> {
+    pub(super) async fn events_after(&self, id: &str, after: i64) -> Vec<StoredEvent> {
         match self.store.events_after(id, after).await {
             Ok(events) => events,
             Err(e) => {
@@ -195,7 +195,7 @@ impl Jobs {
     }
 
     /// Whether the store answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
     }
 
@@ -302,7 +302,7 @@ impl Jobs {
     }
 
     /// Cancels a queued or running job; its status afterwards, `None` for an unknown id.
-    pub async fn cancel(&self, id: &str) -> Result<Option<JobStatus>, StoreError> {
+    pub(super) async fn cancel(&self, id: &str) -> Result<Option<JobStatus>, StoreError> {
         let Some(record) = self.store.job(id).await? else {
             return Ok(None);
         };
@@ -327,13 +327,13 @@ impl Jobs {
     }
 
     /// Jobs running or waiting, by priority.
-    pub fn depth(&self) -> [usize; 3] {
+    pub(super) fn depth(&self) -> [usize; 3] {
         self.turns.waiting()
     }
 
     /// Waits up to `bound` for running jobs to end, then stops the rest: their state is
     /// stored, and the next start resumes them.
-    pub async fn drain(&self, bound: Duration) {
+    pub(super) async fn drain(&self, bound: Duration) {
         self.tasks.close();
         if tokio::time::timeout(bound, self.tasks.wait()).await.is_ok() {
             return;
