@@ -300,6 +300,29 @@ pub(crate) fn from_markup(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Text with the pieces that trip byte arithmetic: backticks, placeholder look-alikes,
+    /// URLs, entities and characters of several bytes.
+    const TRICKY: &str = "(\\PC|`|``|<x|<x id=\"[0-9]{1,2}\"/>|<x id='3' />|https://a\\.example/b?c=1|a@b\\.org|&amp;|&lt;|Sabesp|中文|ह|\\n)*";
+
+    proptest! {
+        /// Whatever the text, protecting it and restoring the untouched placeholders
+        /// gives it back, and markup escaping is undone exactly.
+        #[test]
+        fn any_text_round_trips(pieces in prop::collection::vec(TRICKY, 1..4)) {
+            let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+            let rules = Rules { do_not_translate: vec!["Sabesp".into()] };
+            let p = protect(&refs, &rules, &[]);
+            prop_assert_eq!(p.check(&p.texts), Ok(()));
+            for (text, piece) in p.texts.iter().zip(&pieces) {
+                prop_assert_eq!(&p.restore(text), piece);
+                prop_assert_eq!(&from_markup(&to_markup(piece)), piece);
+            }
+            let swapped = protect(&refs, &rules, &[Swap { find: "中文", restore: "chinês" }]);
+            prop_assert_eq!(swapped.check(&swapped.texts), Ok(()));
+        }
+    }
 
     #[test]
     fn urls_mail_code_and_names_round_trip() {

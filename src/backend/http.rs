@@ -50,8 +50,17 @@ impl Http {
         req: &BackendRequest,
         sent: &SentAt,
     ) -> Result<reqwest::RequestBuilder, BackendError> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))?;
+        Ok(self.post_encoded(url, encode(body)?, req, sent))
+    }
+
+    /// [`Http::post_json`] of a body already encoded (to measure it first).
+    pub(super) fn post_encoded(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        req: &BackendRequest,
+        sent: &SentAt,
+    ) -> reqwest::RequestBuilder {
         let mut builder = self
             .client
             .post(url)
@@ -60,7 +69,7 @@ impl Http {
         for (name, value) in hint_headers(req) {
             builder = builder.header(name, value);
         }
-        Ok(builder)
+        builder
     }
 
     pub(super) fn get(&self, url: &str) -> reqwest::RequestBuilder {
@@ -142,7 +151,13 @@ impl Reply {
     }
 }
 
-/// Total tokens spent, with the prompt's and the completion's, for usage records.
+/// `body` as JSON bytes.
+pub(super) fn encode(body: &impl Serialize) -> Result<Vec<u8>, BackendError> {
+    serde_json::to_vec(body)
+        .map_err(|e| BackendError::Malformed(format!("cannot encode the request: {e}")))
+}
+
+/// One answered request's usage: the prompt's tokens and the completion's.
 pub(super) fn token_usage(prompt: u64, completion: u64) -> super::Usage {
     super::Usage {
         requests: 1,

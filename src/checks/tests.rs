@@ -1,6 +1,19 @@
 //! The checks on answers, as tables of pieces, answers and what they must give.
 
 use super::*;
+use proptest::prelude::*;
+
+proptest! {
+    /// A provider may send anything: no answer text makes a check panic.
+    #[test]
+    fn any_answer_is_read_without_panic(answer in "(\\PC|<<<|<<<[0-9]>>>|<<<end>>>|>>>|\\n|[0-9]{1,4})*") {
+        let en = LangTag::parse("en").unwrap();
+        let pt = LangTag::parse("pt").unwrap();
+        let _ = translation(&["One 1.", "Two 2."], &Answer::Marked(answer.clone()), &en, &pt);
+        let _ = translation(&["One."], &Answer::Pieces(vec![answer.clone()]), &en, &pt);
+        let _ = summary(&answer, "Rain closed 12 roads.", &pt);
+    }
+}
 
 /// `Ok(findings)` or the structural error.
 fn check(pieces: &[&str], answer: &str, expect: Result<Vec<Finding>, Finding>) {

@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 mod codes;
 mod wire;
 
-use super::http::Http;
+use super::http::{Http, encode};
 use super::{
     Account, Backend, BackendError, BackendRequest, BackendResponse, GlossarySupport, Profile,
     SentAt, Usage,
@@ -175,7 +175,8 @@ impl DeepL {
             preserve_formatting: true,
             show_billed_characters: true,
         };
-        let size = serde_json::to_vec(&body).map_or(0, |b| b.len());
+        let encoded = encode(&body)?;
+        let size = encoded.len();
         if size > MAX_BODY_BYTES {
             return Err(BackendError::Rejected {
                 status: 413,
@@ -183,7 +184,7 @@ impl DeepL {
             });
         }
         let url = format!("{}/v2/translate", self.base);
-        let builder = self.authed(self.http.post_json(&url, &body, req, sent)?);
+        let builder = self.authed(self.http.post_encoded(&url, encoded, req, sent));
         let reply = self.http.send(builder).await?;
         if reply.status != 200 {
             return Err(error(&reply));
