@@ -98,6 +98,20 @@ pub(crate) struct StoredEvent {
     pub data: String,
 }
 
+/// Everything the end of a job writes, committed together: its terminal state and result,
+/// its `done` event and its webhook delivery. So a job is never final without its `done`
+/// event or its delivery, even across a crash, and the first end of a job wins.
+pub(crate) struct JobEnd<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) status: JobStatus,
+    pub(crate) result: Option<&'a str>,
+    pub(crate) error: Option<&'a str>,
+    /// The `done` event's JSON.
+    pub(crate) event: &'a str,
+    /// The webhook to deliver to, and the body.
+    pub(crate) delivery: Option<(&'a Webhook, &'a str)>,
+}
+
 /// A webhook delivery waiting in the outbox.
 #[derive(Clone, Debug)]
 pub(crate) struct Delivery {
@@ -114,14 +128,9 @@ pub(crate) trait Store: Send + Sync {
     /// Marks a job running and counts the start.
     fn start_job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
     fn set_progress<'a>(&'a self, id: &'a str, done: i64, total: i64) -> StoreFuture<'a, ()>;
-    /// Ends a job with its result document or error.
-    fn finish_job<'a>(
-        &'a self,
-        id: &'a str,
-        status: JobStatus,
-        result: Option<&'a str>,
-        error: Option<&'a str>,
-    ) -> StoreFuture<'a, ()>;
+    /// Ends a job that has not ended yet: the `done` event's sequence number, or `None`
+    /// when the job had ended already (and nothing was written).
+    fn end_job<'a>(&'a self, end: &'a JobEnd<'a>) -> StoreFuture<'a, Option<i64>>;
     fn job<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<JobRecord>>;
     /// Jobs queued or running: what a restart resumes.
     fn unfinished(&self) -> StoreFuture<'_, Vec<JobRecord>>;
@@ -133,13 +142,6 @@ pub(crate) trait Store: Send + Sync {
     fn summary_get<'a>(&'a self, job: &'a str, lang: &'a str) -> StoreFuture<'a, Option<String>>;
     fn summary_put<'a>(&'a self, job: &'a str, lang: &'a str, data: &'a str)
     -> StoreFuture<'a, ()>;
-    fn outbox_add<'a>(
-        &'a self,
-        job: &'a str,
-        url: &'a str,
-        secret: Option<&'a str>,
-        body: &'a str,
-    ) -> StoreFuture<'a, ()>;
     /// Deliveries whose time has come, oldest first.
     fn outbox_due(&self, now: i64) -> StoreFuture<'_, Vec<Delivery>>;
     /// Records an attempt: delivered, to try again at `retry_at`, or given up (`None`).

@@ -10,7 +10,8 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::{
-    Delivery, JobRecord, JobStatus, Store, StoreError, StoreFuture, StoredEvent, Webhook, now_ms,
+    Delivery, JobEnd, JobRecord, JobStatus, Store, StoreError, StoreFuture, StoredEvent, Webhook,
+    now_ms,
 };
 
 pub(crate) struct SqliteStore {
@@ -31,6 +32,26 @@ impl SqliteStore {
         sqlx::migrate!("src/store/migrations").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
+}
+
+/// Appends an event to job `job`'s sequence: its sequence number.
+async fn insert_event(
+    db: impl sqlx::SqliteExecutor<'_>,
+    job: &str,
+    kind: &str,
+    data: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO events (job_id, seq, kind, data) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = $1), $2, $3) \
+         RETURNING seq",
+    )
+    .bind(job)
+    .bind(kind)
+    .bind(data)
+    .fetch_one(db)
+    .await?;
+    Ok(row.try_get("seq")?)
 }
 
 fn job_from(row: &sqlx::sqlite::SqliteRow) -> Result<JobRecord, StoreError> {
@@ -113,25 +134,39 @@ impl Store for SqliteStore {
         .boxed()
     }
 
-    fn finish_job<'a>(
-        &'a self,
-        id: &'a str,
-        status: JobStatus,
-        result: Option<&'a str>,
-        error: Option<&'a str>,
-    ) -> StoreFuture<'a, ()> {
+    fn end_job<'a>(&'a self, end: &'a JobEnd<'a>) -> StoreFuture<'a, Option<i64>> {
         async move {
-            sqlx::query(
-                "UPDATE jobs SET status = $1, result = $2, error = $3, updated_at = $4 WHERE id = $5",
+            let mut tx = self.pool.begin().await?;
+            let ended = sqlx::query(
+                "UPDATE jobs SET status = $1, result = $2, error = $3, updated_at = $4 \
+                 WHERE id = $5 AND status IN ('queued', 'running')",
             )
-            .bind(status.as_str())
-            .bind(result)
-            .bind(error)
+            .bind(end.status.as_str())
+            .bind(end.result)
+            .bind(end.error)
             .bind(now_ms())
-            .bind(id)
-            .execute(&self.pool)
+            .bind(end.id)
+            .execute(&mut *tx)
             .await?;
-            Ok(())
+            if ended.rows_affected() == 0 {
+                return Ok(None);
+            }
+            if let Some((hook, body)) = end.delivery {
+                sqlx::query(
+                    "INSERT INTO outbox (job_id, url, secret, body, next_at, status) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending')",
+                )
+                .bind(end.id)
+                .bind(&hook.url)
+                .bind(hook.secret.as_deref())
+                .bind(body)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let seq = insert_event(&mut *tx, end.id, "done", end.event).await?;
+            tx.commit().await?;
+            Ok(Some(seq))
         }
         .boxed()
     }
@@ -160,20 +195,7 @@ impl Store for SqliteStore {
     }
 
     fn add_event<'a>(&'a self, job: &'a str, kind: &'a str, data: &'a str) -> StoreFuture<'a, i64> {
-        async move {
-            let row = sqlx::query(
-                "INSERT INTO events (job_id, seq, kind, data) \
-                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = $1), $2, $3) \
-                 RETURNING seq",
-            )
-            .bind(job)
-            .bind(kind)
-            .bind(data)
-            .fetch_one(&self.pool)
-            .await?;
-            Ok(row.try_get("seq")?)
-        }
-        .boxed()
+        insert_event(&self.pool, job, kind, data).boxed()
     }
 
     fn events_after<'a>(&'a self, job: &'a str, seq: i64) -> StoreFuture<'a, Vec<StoredEvent>> {
@@ -265,30 +287,6 @@ impl Store for SqliteStore {
             .bind(job)
             .bind(lang)
             .bind(data)
-            .execute(&self.pool)
-            .await?;
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn outbox_add<'a>(
-        &'a self,
-        job: &'a str,
-        url: &'a str,
-        secret: Option<&'a str>,
-        body: &'a str,
-    ) -> StoreFuture<'a, ()> {
-        async move {
-            sqlx::query(
-                "INSERT INTO outbox (job_id, url, secret, body, next_at, status) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending')",
-            )
-            .bind(job)
-            .bind(url)
-            .bind(secret)
-            .bind(body)
-            .bind(now_ms())
             .execute(&self.pool)
             .await?;
             Ok(())

@@ -123,7 +123,7 @@ pub async fn job(url: &str, id: &str) -> Value {
 /// Waits for the job's `done` event; the job's final view.
 pub async fn finished(url: &str, id: &str) -> Value {
     let mut events = Events::open(url, id, None).await;
-    while events.next().await.map(|(_, kind, _)| kind).as_deref() != Some("done") {}
+    events.until("done", 1).await;
     job(url, id).await
 }
 

@@ -27,7 +27,7 @@ impl Ending {
 }
 
 /// The end of job `id` as clients read it: the `done` event's fields and the webhook body.
-#[derive(Serialize)]
+#[derive(Clone, Copy, Serialize)]
 pub(super) struct Told<'a> {
     pub id: &'a str,
     pub status: JobStatus,
@@ -58,7 +58,7 @@ struct Done<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(flatten)]
-    told: &'a Told<'a>,
+    told: Told<'a>,
 }
 
 impl JobEvent<'_> {
@@ -73,7 +73,10 @@ impl JobEvent<'_> {
     pub(super) fn to_json(&self) -> Result<String, serde_json::Error> {
         match self {
             JobEvent::Run(event) => serde_json::to_string(event),
-            JobEvent::Done(told) => serde_json::to_string(&Done { kind: "done", told }),
+            JobEvent::Done(told) => serde_json::to_string(&Done {
+                kind: "done",
+                told: *told,
+            }),
         }
     }
 }

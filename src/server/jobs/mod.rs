@@ -26,7 +26,7 @@ use crate::dispatch::Slots;
 use crate::gateway::Gateway;
 use crate::output;
 use crate::pipeline;
-use crate::store::{JobRecord, JobStatus, Store, StoreError, StoredEvent, Webhook, now_ms};
+use crate::store::{JobEnd, JobRecord, JobStatus, Store, StoreError, StoredEvent, Webhook, now_ms};
 use event::{Ending, JobEvent, Told};
 use memory::{JobMemory, Note};
 
@@ -273,32 +273,39 @@ impl Jobs {
         }
     }
 
-    /// Records the end of a job, tells its streams, and queues its webhook.
+    /// Records the end of a job with its `done` event and its webhook, in one commit, and
+    /// tells its streams. A job that has ended already is left as it is.
     async fn end(&self, id: &str, ending: Ending, webhook: Option<&Webhook>) {
-        let result = ending.result.as_ref().map(|r| r.get());
-        if let Err(e) = self
-            .store
-            .finish_job(id, ending.status, result, ending.error.as_deref())
-            .await
-        {
-            tracing::error!(job = %id, error = %e, "cannot store the job's end");
-        }
-        metrics::counter!("lingo_jobs_total", "state" => ending.status.as_str()).increment(1);
         let told = Told::new(id, &ending);
-        if let Some(hook) = webhook {
-            let queued = match serde_json::to_string(&told) {
-                Ok(body) => {
-                    self.store
-                        .outbox_add(id, &hook.url, hook.secret.as_deref(), &body)
-                        .await
-                }
-                Err(e) => Err(StoreError::Corrupt(e.to_string())),
-            };
-            if let Err(e) = queued {
-                tracing::error!(job = %id, error = %e, "cannot queue the webhook");
+        let (event, body) = match (JobEvent::Done(told).to_json(), serde_json::to_string(&told)) {
+            (Ok(event), Ok(body)) => (event, body),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(job = %id, error = %e, "cannot write the job's end");
+                return;
             }
+        };
+        let end = JobEnd {
+            id,
+            status: ending.status,
+            result: ending.result.as_ref().map(|r| r.get()),
+            error: ending.error.as_deref(),
+            event: &event,
+            delivery: webhook.map(|hook| (hook, body.as_str())),
+        };
+        match self.store.end_job(&end).await {
+            Ok(Some(seq)) => {
+                metrics::counter!("lingo_jobs_total", "state" => ending.status.as_str())
+                    .increment(1);
+                let done = StoredEvent {
+                    seq,
+                    kind: "done".into(),
+                    data: event,
+                };
+                let _ = self.sender(id).send(done);
+            }
+            Ok(None) => tracing::info!(job = %id, "the job had ended already"),
+            Err(e) => tracing::error!(job = %id, error = %e, "cannot store the job's end"),
         }
-        self.publish(id, JobEvent::Done(told)).await;
     }
 
     /// Cancels a queued or running job; its status afterwards, `None` for an unknown id.
@@ -323,7 +330,8 @@ impl Jobs {
             error: Some("cancelled".into()),
         };
         self.end(id, ending, record.webhook.as_ref()).await;
-        Ok(Some(JobStatus::Cancelled))
+        // Cancelled, unless the job ended on its own first.
+        Ok(self.store.job(id).await?.map(|r| r.status))
     }
 
     /// Jobs running or waiting, by priority.

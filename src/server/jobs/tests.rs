@@ -77,3 +77,37 @@ async fn a_panic_comes_back_as_its_message() {
     let formatted = caught(async { panic!("chunk {} of {}", 3, 4) }).await;
     assert_eq!(formatted, Err("chunk 3 of 4".to_string()));
 }
+
+/// A job's end is one commit: its state, its `done` event and its delivery together, and
+/// a second end (a cancel racing the job's own end) writes nothing.
+#[tokio::test]
+async fn the_first_end_of_a_job_wins_and_writes_everything_at_once() {
+    use super::event::Ending;
+    use crate::store::Webhook;
+    let (jobs, store) = jobs().await;
+    left_behind(store.as_ref(), "j", 1).await;
+    let hook = Webhook {
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: Some("s".into()),
+    };
+    let mut live = jobs.subscribe("j");
+    jobs.end("j", Ending::failed("first"), Some(&hook)).await;
+    jobs.end("j", Ending::failed("second"), Some(&hook)).await;
+    let record = store.job("j").await.unwrap().unwrap();
+    assert_eq!(
+        (record.status, record.error.as_deref()),
+        (JobStatus::Failed, Some("first"))
+    );
+    let events = store.events_after("j", 0).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "done");
+    assert!(
+        events[0].data.contains("\"error\":\"first\""),
+        "{}",
+        events[0].data
+    );
+    assert_eq!(live.recv().await.unwrap(), events[0], "told live as stored");
+    let due = store.outbox_due(now_ms() + 1).await.unwrap();
+    assert_eq!(due.len(), 1, "one delivery");
+    assert!(due[0].body.contains("\"first\""));
+}
