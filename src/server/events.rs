@@ -9,10 +9,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::AppState;
+use super::jobs::Jobs;
 use super::problem::{Kind, Problem};
 use crate::store::StoredEvent;
 
@@ -49,23 +50,44 @@ pub(super) async fn stream(
             return Problem::new(Kind::Internal, detail).into_response();
         }
     };
-    let mut after: i64 = headers
+    let after: i64 = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     // Subscribed before reading the store, so nothing falls between the two.
-    let mut live = state.jobs.subscribe(&id);
+    let live = state.jobs.subscribe(&id);
     let (tx, rx) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
     let jobs = state.jobs.clone();
-    let mut closing = state.closing.clone();
+    let closing = state.closing.clone();
     let finished = record.status.is_final();
     #[expect(
         clippy::disallowed_methods,
         reason = "owned by its response: it ends when the client goes, the job ends or shutdown begins"
     )]
     tokio::spawn(async move {
-        for stored in jobs.events_after(&id, after).await {
+        follow(&jobs, &id, after, live, &tx, closing, finished).await;
+        jobs.unheard(&id);
+    });
+    Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+/// Sends job `id`'s events after `after` to `tx`: the stored ones, then, unless the job had
+/// ended, the live ones, until `done`, the client leaves, or shutdown begins.
+async fn follow(
+    jobs: &Jobs,
+    id: &str,
+    mut after: i64,
+    mut live: broadcast::Receiver<StoredEvent>,
+    tx: &mpsc::Sender<Result<SseEvent, Infallible>>,
+    mut closing: watch::Receiver<bool>,
+    finished: bool,
+) {
+    let mut batch = jobs.events_after(id, after).await;
+    loop {
+        for stored in batch {
             after = stored.seq;
             let (event, done) = sse(&stored);
             if tx.send(Ok(event)).await.is_err() || done {
@@ -75,27 +97,15 @@ pub(super) async fn stream(
         if finished {
             return;
         }
-        loop {
-            let next = tokio::select! {
-                next = live.recv() => next,
-                _ = closing.changed() => return,
-            };
-            let batch = match next {
-                Ok(stored) if stored.seq > after => vec![stored],
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => jobs.events_after(&id, after).await,
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            for stored in batch {
-                after = stored.seq;
-                let (event, done) = sse(&stored);
-                if tx.send(Ok(event)).await.is_err() || done {
-                    return;
-                }
-            }
-        }
-    });
-    Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
+        let next = tokio::select! {
+            next = live.recv() => next,
+            _ = closing.changed() => return,
+        };
+        batch = match next {
+            Ok(stored) if stored.seq > after => vec![stored],
+            Ok(_) => Vec::new(),
+            Err(broadcast::error::RecvError::Lagged(_)) => jobs.events_after(id, after).await,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+    }
 }

@@ -34,6 +34,9 @@ use memory::{JobMemory, Note};
 /// ended without an end was a crash or a forced stop, and the job may be the cause.
 pub(super) const MAX_STARTS: i64 = 5;
 
+/// Events a live stream may fall behind by before it catches up from the store.
+const STREAM_BUFFER: usize = 128;
+
 pub(super) struct Jobs {
     gw: Arc<Gateway>,
     store: Arc<dyn Store>,
@@ -42,6 +45,9 @@ pub(super) struct Jobs {
     running: Mutex<HashMap<String, AbortHandle>>,
     /// Every job task, so that shutdown can wait for them.
     tasks: TaskTracker,
+    /// Live streams by job, made when a client first follows a job and dropped when the
+    /// job ends: a job nobody follows costs no channel. Events stored before a client
+    /// came are replayed from the store.
     streams: Mutex<HashMap<String, broadcast::Sender<StoredEvent>>>,
     /// Turns to run, handed out by priority like a backend's slots.
     turns: Slots,
@@ -165,17 +171,33 @@ impl Jobs {
         running.insert(id, task.abort_handle());
     }
 
-    fn sender(&self, id: &str) -> broadcast::Sender<StoredEvent> {
+    /// Live events of job `id`, from now on.
+    pub(super) fn subscribe(&self, id: &str) -> broadcast::Receiver<StoredEvent> {
         let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
         streams
             .entry(id.to_string())
-            .or_insert_with(|| broadcast::channel(1024).0)
-            .clone()
+            .or_insert_with(|| broadcast::channel(STREAM_BUFFER).0)
+            .subscribe()
     }
 
-    /// Live events of job `id`, from now on.
-    pub(super) fn subscribe(&self, id: &str) -> broadcast::Receiver<StoredEvent> {
-        self.sender(id).subscribe()
+    /// Drops job `id`'s live stream once no client follows it.
+    pub(super) fn unheard(&self, id: &str) {
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if streams.get(id).is_some_and(|s| s.receiver_count() == 0) {
+            streams.remove(id);
+        }
+    }
+
+    /// Tells the live streams of job `id`, if it has any; the last event ends them.
+    fn tell(&self, id: &str, event: StoredEvent) {
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let last = event.kind == "done";
+        if let Some(stream) = streams.get(id) {
+            let _ = stream.send(event);
+        }
+        if last {
+            streams.remove(id);
+        }
     }
 
     /// The stored job `id`, if there is one.
@@ -211,7 +233,7 @@ impl Jobs {
         match self.store.add_event(id, kind, &data).await {
             Ok(seq) => {
                 let kind = kind.to_string();
-                let _ = self.sender(id).send(StoredEvent { seq, kind, data });
+                self.tell(id, StoredEvent { seq, kind, data });
             }
             Err(e) => tracing::error!(job = %id, error = %e, "cannot store an event"),
         }
@@ -301,7 +323,7 @@ impl Jobs {
                     kind: "done".into(),
                     data: event,
                 };
-                let _ = self.sender(id).send(done);
+                self.tell(id, done);
             }
             Ok(None) => tracing::info!(job = %id, "the job had ended already"),
             Err(e) => tracing::error!(job = %id, error = %e, "cannot store the job's end"),

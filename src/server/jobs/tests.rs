@@ -107,6 +107,11 @@ async fn the_first_end_of_a_job_wins_and_writes_everything_at_once() {
         events[0].data
     );
     assert_eq!(live.recv().await.unwrap(), events[0], "told live as stored");
+    assert!(live.recv().await.is_err(), "the stream closes after done");
+    assert!(jobs.streams.lock().unwrap().is_empty(), "and is dropped");
+    drop(jobs.subscribe("never-ends"));
+    jobs.unheard("never-ends");
+    assert!(jobs.streams.lock().unwrap().is_empty(), "nobody follows it");
     let due = store.outbox_due(now_ms() + 1).await.unwrap();
     assert_eq!(due.len(), 1, "one delivery");
     assert!(due[0].body.contains("\"first\""));
