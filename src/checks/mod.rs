@@ -4,6 +4,7 @@
 //! length ratio, a summary's grounding — each have a configurable [`Action`].
 
 mod policy;
+pub(crate) mod repair;
 
 use crate::detect;
 use crate::lang::LangTag;
@@ -74,6 +75,8 @@ pub enum Finding {
     },
     #[error(transparent)]
     Placeholder(#[from] PlaceholderError),
+    #[error(transparent)]
+    UnfinishedReasoning(#[from] repair::UnfinishedReasoning),
 }
 
 impl Finding {
@@ -149,15 +152,11 @@ pub(crate) fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<S
         return Err(Finding::MarkersInSummary);
     }
     let first = text.lines().next().unwrap_or_default().trim();
-    let opener = first.to_lowercase();
-    if first.ends_with([':', '：']) || OPENERS.iter().any(|o| opener.starts_with(o)) {
+    if is_preamble(first) {
         return Err(Finding::SummaryPreamble(first.chars().take(60).collect()));
     }
     let last = text.lines().last().unwrap_or_default().trim();
-    let closer = last.to_lowercase();
-    if text.lines().count() > 1
-        && (last.starts_with('(') || CLOSERS.iter().any(|c| closer.starts_with(c)))
-    {
+    if text.lines().count() > 1 && is_commentary(last) {
         return Err(Finding::SummaryCommentary(last.chars().take(60).collect()));
     }
     let mut findings: Vec<Finding> = missing_number(text, source)
@@ -166,6 +165,19 @@ pub(crate) fn summary(answer: &str, source: &str, target: &LangTag) -> Checked<S
         .collect();
     findings.extend(in_language(text, target));
     Ok((text.to_string(), findings))
+}
+
+/// A line in which a model talks about its answer instead of giving it: one that ends
+/// like an introduction, or opens as models introduce.
+fn is_preamble(line: &str) -> bool {
+    let opener = line.to_lowercase();
+    line.ends_with([':', '：']) || OPENERS.iter().any(|o| opener.starts_with(o))
+}
+
+/// A closing line of remarks on the answer: an aside in brackets or a note.
+fn is_commentary(line: &str) -> bool {
+    let closer = line.to_lowercase();
+    line.starts_with('(') || CLOSERS.iter().any(|c| closer.starts_with(c))
 }
 
 /// The detector, where it knows the language and the text is long enough, must agree.

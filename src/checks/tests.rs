@@ -6,12 +6,15 @@ use proptest::prelude::*;
 proptest! {
     /// A provider may send anything: no answer text makes a check panic.
     #[test]
-    fn any_answer_is_read_without_panic(answer in "(\\PC|<<<|<<<[0-9]>>>|<<<end>>>|>>>|\\n|[0-9]{1,4})*") {
+    fn any_answer_is_read_without_panic(answer in "(\\PC|<<<|<<<[0-9]>>>|<<< 1 >>>|<<<end>>>|>>>|\\n|\\r\\n|```|<think>|</think>|Sure:|[0-9]{1,4})*") {
         let en = LangTag::parse("en").unwrap();
         let pt = LangTag::parse("pt").unwrap();
         let _ = translation(&["One 1.", "Two 2."], &Answer::Marked(answer.clone()), &en, &pt);
         let _ = translation(&["One."], &Answer::Pieces(vec![answer.clone()]), &en, &pt);
         let _ = summary(&answer, "Rain closed 12 roads.", &pt);
+        let _ = repair::marked(&answer);
+        let _ = repair::plain(&answer);
+        let _ = repair::marked(&format!("<think>{answer}"));
     }
 }
 

@@ -8,6 +8,7 @@ use std::future::Future;
 use super::memory::{Event, Observer, Part};
 use super::report::{Ledger, Warning};
 use crate::backend::{BackendError, BackendRequest};
+use crate::checks::repair::{self, Repair};
 use crate::checks::{Action, Checked, Finding, Policy};
 use crate::dispatch::Dispatcher;
 use crate::lang::LangTag;
@@ -65,12 +66,37 @@ impl Work<'_> {
     }
 }
 
+/// How an LLM's answer is laid out, which decides what can be taken off it before the
+/// checks ([`repair`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Shape {
+    /// Blocks between `<<<n>>>` markers: a translation.
+    Marked,
+    /// Plain text: a summary.
+    Plain,
+}
+
+impl Shape {
+    /// `answer` with what models write around it taken off, and what that was.
+    fn tidy(self, answer: Answer) -> Result<(Answer, Vec<Repair>), Finding> {
+        let Answer::Marked(text) = answer else {
+            return Ok((answer, Vec::new()));
+        };
+        let tidied = match self {
+            Shape::Marked => repair::marked(&text)?,
+            Shape::Plain => repair::plain(&text)?,
+        };
+        Ok((Answer::Marked(tidied.text), tidied.repairs))
+    }
+}
+
 /// One backend asked for one piece of work.
 pub(super) struct Asking<'a> {
     pub dispatcher: &'a Dispatcher,
     pub policy: &'a Policy,
     pub observer: &'a dyn Observer,
     pub work: Work<'a>,
+    pub shape: Shape,
 }
 
 /// How one answer went.
@@ -140,12 +166,17 @@ impl Asking<'_> {
             }
         };
         ledger.spent(name, response.usage);
-        match judge(self.policy, check(response.answer).await) {
+        let (checked, repairs) = match self.shape.tidy(response.answer) {
+            Ok((answer, repairs)) => (check(answer).await, repairs),
+            Err(finding) => (Err(finding), Vec::new()),
+        };
+        match judge(self.policy, checked) {
             Judged::Use(value, kept) => {
                 for f in kept {
                     let message = format!("{name}: kept despite: {f}");
                     ledger.warn(self.work.warning(name, f.block(), message));
                 }
+                self.repaired(&repairs, ledger);
                 self.observer.event(Event::Validated {
                     lang: self.work.lang.to_string(),
                     part: self.work.part,
@@ -166,6 +197,24 @@ impl Asking<'_> {
                 Outcome::GiveUp(e)
             }
         }
+    }
+}
+
+impl Asking<'_> {
+    /// Tells operators what was taken off a used answer: a metric by kind, and one
+    /// warning naming it all.
+    fn repaired(&self, repairs: &[Repair], ledger: &mut Ledger) {
+        if repairs.is_empty() {
+            return;
+        }
+        let name = self.dispatcher.name();
+        for r in repairs {
+            metrics::counter!("lingo_answer_repairs_total", "backend" => name.to_string(), "kind" => r.kind())
+                .increment(1);
+        }
+        let what: Vec<&str> = repairs.iter().map(|r| r.what()).collect();
+        let message = format!("{name}: answer used after taking off {}", what.join(", "));
+        ledger.warn(self.work.warning(name, None, message));
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
-use super::answer::{Asking, AttemptError, Work};
+use super::answer::{Asking, AttemptError, Shape, Work};
 use super::memory::Part;
 use super::report::Ledger;
 use super::summary::{Fit, cut_to};
@@ -136,6 +136,7 @@ impl LlmSummarizer<'_> {
                 part: Part::Summary,
                 blocks: &[],
             },
+            shape: Shape::Plain,
         };
         asking
             .until_valid(&request, ledger, |answer| {

@@ -8,7 +8,7 @@
 
 use tracing::Instrument;
 
-use super::answer::{Asking, AttemptError, Cause, Work};
+use super::answer::{Asking, AttemptError, Cause, Shape, Work};
 use super::lane::{Lane, Purpose};
 use super::memory::{Event, PieceText};
 use super::report::{Ledger, Warning};
@@ -167,6 +167,7 @@ impl Walk<'_> {
                 part: self.lane.part(self.chunk),
                 blocks: &blocks,
             },
+            shape: Shape::Marked,
         };
         asking
             .until_valid(&request, ledger, |answer| {
