@@ -108,12 +108,13 @@ impl Gateway {
                 Endpoint::Remote { base_url, .. } => base_url.clone(),
                 Endpoint::Mock { mock, .. } => {
                     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-                    let server = MockServer::start(addr, mock.clone())
-                        .await
-                        .map_err(|source| GatewayError::Mock {
-                            name: cfg.name.clone(),
-                            source,
-                        })?;
+                    let server =
+                        MockServer::start(addr, (**mock).clone())
+                            .await
+                            .map_err(|source| GatewayError::Mock {
+                                name: cfg.name.clone(),
+                                source,
+                            })?;
                     let url = server.url(protocol);
                     mocks.push(server);
                     url

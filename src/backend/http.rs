@@ -163,6 +163,6 @@ pub(super) fn token_usage(prompt: u64, completion: u64) -> super::Usage {
         requests: 1,
         prompt_tokens: prompt,
         completion_tokens: completion,
-        characters: 0,
+        ..super::Usage::default()
     }
 }

@@ -98,6 +98,9 @@ pub struct Usage {
     pub requests: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Of the completion tokens, those a reasoning model spent thinking, where the
+    /// provider reports them (OpenAI's `completion_tokens_details`).
+    pub reasoning_tokens: u64,
     /// Characters billed by machine-translation APIs.
     pub characters: u64,
 }
@@ -107,6 +110,7 @@ impl std::ops::AddAssign for Usage {
         self.requests += o.requests;
         self.prompt_tokens += o.prompt_tokens;
         self.completion_tokens += o.completion_tokens;
+        self.reasoning_tokens += o.reasoning_tokens;
         self.characters += o.characters;
     }
 }

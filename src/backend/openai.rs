@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::http::{Http, token_usage};
-use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, brief};
+use super::{Backend, BackendError, BackendRequest, BackendResponse, SentAt, Usage, brief};
 use crate::config::BackendConfig;
 use crate::protocol::Answer;
 
@@ -109,7 +109,12 @@ fn parse_success(bytes: &[u8]) -> Result<BackendResponse, BackendError> {
     let usage = chat.usage.unwrap_or_default();
     Ok(BackendResponse {
         answer: Answer::Marked(text),
-        usage: token_usage(usage.prompt_tokens, usage.completion_tokens),
+        usage: Usage {
+            reasoning_tokens: usage
+                .completion_tokens_details
+                .map_or(0, |d| d.reasoning_tokens),
+            ..token_usage(usage.prompt_tokens, usage.completion_tokens)
+        },
     })
 }
 
@@ -161,6 +166,13 @@ struct WireUsage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Default, Deserialize)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: u64,
 }
 
 #[derive(Deserialize)]

@@ -82,15 +82,42 @@ pub(crate) fn marked(text: &str) -> Result<Tidied, UnfinishedReasoning> {
         && let Some(end) = end
     {
         let line_end = t.text[end..].find('\n').map_or(t.text.len(), |n| end + n);
+        let only_fence = t.text[line_end..]
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .all(is_fence);
         t.text.truncate(line_end);
-        t.repairs.push(Repair::Commentary);
+        t.repairs.push(if only_fence {
+            Repair::Fence
+        } else {
+            Repair::Commentary
+        });
     }
-    let before = parsed.before.trim();
-    if !before.is_empty() && !before.contains('\n') {
+    // Before the first marker: at most one line of prose and an opening fence.
+    let before: Vec<bool> = t.text[..first.0]
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(is_fence)
+        .collect();
+    let fences = before.iter().filter(|f| **f).count();
+    if !before.is_empty() && before.len() - fences <= 1 && fences <= 1 {
         t.text.replace_range(..first.0, "");
-        t.repairs.push(Repair::Preamble);
+        if fences < before.len() {
+            t.repairs.push(Repair::Preamble);
+        }
+        if fences > 0 && !t.repairs.contains(&Repair::Fence) {
+            t.repairs.push(Repair::Fence);
+        }
     }
     Ok(t)
+}
+
+/// A fence line: three backticks, with or without a language.
+fn is_fence(line: &str) -> bool {
+    line.strip_prefix("```")
+        .is_some_and(|lang| !lang.contains('`') && !lang.trim().contains(' '))
 }
 
 /// The start of every marker line, with its label.
@@ -120,13 +147,38 @@ pub(crate) fn plain(text: &str) -> Result<Tidied, UnfinishedReasoning> {
     let mut t = common(text)?;
     let lines: Vec<&str> = t.text.trim().lines().collect();
     let mut keep = 0..lines.len();
-    if lines.len() > 1 && is_preamble(lines[0].trim()) {
-        keep.start += 1;
-        t.repairs.push(Repair::Preamble);
+    let took = |r: Repair, repairs: &mut Vec<Repair>| {
+        if !repairs.contains(&r) {
+            repairs.push(r);
+        }
+    };
+    // In front: one preamble line and a fence, in either order; behind: one line of
+    // commentary and a fence. Some text always remains.
+    for _ in 0..2 {
+        let Some(line) = lines.get(keep.start).map(|l| l.trim()) else {
+            break;
+        };
+        if keep.len() > 1 && is_fence(line) {
+            keep.start += 1;
+            took(Repair::Fence, &mut t.repairs);
+        } else if keep.len() > 1 && is_preamble(line) && !t.repairs.contains(&Repair::Preamble) {
+            keep.start += 1;
+            took(Repair::Preamble, &mut t.repairs);
+        }
     }
-    if keep.len() > 1 && is_commentary(lines[keep.end - 1].trim()) {
-        keep.end -= 1;
-        t.repairs.push(Repair::Commentary);
+    for _ in 0..2 {
+        let Some(line) = keep.end.checked_sub(1).and_then(|i| lines.get(i)) else {
+            break;
+        };
+        let line = line.trim();
+        if keep.len() > 1 && is_fence(line) {
+            keep.end -= 1;
+            took(Repair::Fence, &mut t.repairs);
+        } else if keep.len() > 1 && is_commentary(line) && !t.repairs.contains(&Repair::Commentary)
+        {
+            keep.end -= 1;
+            took(Repair::Commentary, &mut t.repairs);
+        }
     }
     if keep.len() < lines.len() {
         t.text = lines[keep].join("\n");
@@ -260,6 +312,10 @@ mod tests {
                 Repair::Preamble,
             ],
         );
+        marked_ok(
+            &format!("<think>hm</think>\n\nSure! Here is the translation:\n```\n{GOOD}\n```"),
+            &[Repair::Reasoning, Repair::Fence, Repair::Preamble],
+        );
     }
 
     #[test]
@@ -301,6 +357,9 @@ mod tests {
                 repairs: vec![]
             }
         );
+        let fenced = plain(&format!("Here is the summary:\n```\n{summary}\n```")).unwrap();
+        assert_eq!(fenced.text, summary);
+        assert_eq!(fenced.repairs, [Repair::Preamble, Repair::Fence]);
         let one_line = "Here is the summary: A chuva fechou 12 estradas.";
         assert_eq!(
             plain(one_line).unwrap().text,

@@ -202,7 +202,7 @@ fn endpoint(t: &Table, rb: &RawBackend) -> Result<Endpoint, ConfigError> {
         .map_err(|e| t.err(&format!("mock.{}", e.field), e.message))?;
     Ok(Endpoint::Mock {
         protocol: rb.protocol.unwrap_or(Protocol::Openai),
-        mock,
+        mock: Box::new(mock),
     })
 }
 

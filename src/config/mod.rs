@@ -110,7 +110,7 @@ pub enum Endpoint {
     /// Started in-process on a loopback port when the gateway starts.
     Mock {
         protocol: Protocol,
-        mock: MockOptions,
+        mock: Box<MockOptions>,
     },
     /// Runs inside lingo, with no HTTP at all.
     Builtin {},

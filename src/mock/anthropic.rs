@@ -109,15 +109,25 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
     } else {
         "end_turn"
     };
+    let mut content = vec![json!({"type": "text", "text": written.text})];
+    let mut output_tokens = tokens(&written.text);
+    if let Some(thinking) = &written.reasoning {
+        // Extended thinking: a `thinking` block before the text, billed as output.
+        content.insert(
+            0,
+            json!({"type": "thinking", "thinking": thinking, "signature": "mock"}),
+        );
+        output_tokens += tokens(thinking);
+    }
     axum::Json(json!({
         "id": format!("msg_mock_{:x}", phrases::fnv1a(&[&user.content])),
         "type": "message",
         "role": "assistant",
         "model": request.model,
-        "content": [{"type": "text", "text": written.text}],
+        "content": content,
         "stop_reason": stop,
         "stop_sequence": null,
-        "usage": {"input_tokens": tokens(&user.content), "output_tokens": tokens(&written.text)},
+        "usage": {"input_tokens": tokens(&user.content), "output_tokens": output_tokens},
     }))
     .into_response()
 }

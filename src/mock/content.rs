@@ -68,6 +68,9 @@ pub(super) fn written_in(target: &str, fault: Option<Fault>) -> &str {
 pub(super) struct LlmAnswer {
     pub text: String,
     pub truncated: bool,
+    /// Reasoning sent beside the answer (`--reasoning-field`), where the protocol has a
+    /// place for it.
+    pub reasoning: Option<String>,
 }
 
 /// The answer to an LLM request whose user message is `user`; `Err` is the reason for a 400.
@@ -125,11 +128,48 @@ pub(super) fn llm_answer(
             "mock: no phrase bank for '{target}'; it writes {known}"
         ));
     };
+    let reasoning = dress(state, &mut text, task == Some("summarize"), target);
     let truncated = fault == Some(Fault::Truncate);
     if truncated {
         text = text.chars().take(text.chars().count() / 2).collect();
     }
-    Ok(LlmAnswer { text, truncated })
+    Ok(LlmAnswer {
+        text,
+        truncated,
+        reasoning,
+    })
+}
+
+/// Dresses `text` as real models do, as far as the draw says: reasoning first, then a
+/// line of preamble, then the answer in a fence, with `\r\n` line ends. Reasoning goes
+/// beside the answer instead with `--reasoning-field`; it is returned then.
+fn dress(state: &MockState, text: &mut String, summary: bool, target: &str) -> Option<String> {
+    let dress = state.faults.dress(&state.options);
+    if dress.fence {
+        *text = format!("```\n{text}\n```");
+    }
+    if dress.preamble {
+        let line = if summary {
+            "Here is the summary:"
+        } else {
+            "Sure! Here is the translation:"
+        };
+        *text = format!("{line}\n{text}");
+    }
+    let mut beside = None;
+    if dress.think {
+        let thought =
+            format!("The desk wants this in {target}. I keep every number and every block marker.");
+        if state.options.reasoning_field {
+            beside = Some(thought);
+        } else {
+            *text = format!("<think>\n{thought}\n</think>\n\n{text}");
+        }
+    }
+    if dress.crlf {
+        *text = text.replace('\n', "\r\n");
+    }
+    beside
 }
 
 /// Rough token counts for usage fields: four characters a token.

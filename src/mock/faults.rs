@@ -23,6 +23,16 @@ pub(super) enum Fault {
     DropNumber,
 }
 
+/// How an LLM answer is dressed, each drawn on its own: several can come together, as
+/// with real models.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Dress {
+    pub think: bool,
+    pub fence: bool,
+    pub preamble: bool,
+    pub crlf: bool,
+}
+
 pub(super) struct Faults {
     rng: Mutex<fastrand::Rng>,
 }
@@ -59,6 +69,19 @@ impl Faults {
         .into_iter()
         .find(|(_, share)| *share > 0.0 && rng.f64() < *share)
         .map(|(fault, _)| fault)
+    }
+
+    /// How the next LLM answer is dressed; a share of 0 draws nothing, so seeded runs
+    /// without dressing meet the same faults as before.
+    pub(super) fn dress(&self, o: &MockOptions) -> Dress {
+        let mut rng = self.rng();
+        let mut draw = |share: f64| share > 0.0 && rng.f64() < share;
+        Dress {
+            think: draw(o.think_rate),
+            fence: draw(o.fence_rate),
+            preamble: draw(o.preamble_rate),
+            crlf: draw(o.crlf_rate),
+        }
     }
 
     /// Extra latency, uniform in `0..=max` milliseconds.

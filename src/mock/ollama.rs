@@ -100,10 +100,14 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
     let done_reason = if written.truncated { "length" } else { "stop" };
+    let mut message = json!({"role": "assistant", "content": written.text});
+    if let Some(thinking) = &written.reasoning {
+        message["thinking"] = thinking.as_str().into();
+    }
     axum::Json(json!({
         "model": request.model,
         "created_at": "2026-01-01T00:00:00Z",
-        "message": {"role": "assistant", "content": written.text},
+        "message": message,
         "done": true,
         "done_reason": done_reason,
         "total_duration": 1_000_000,

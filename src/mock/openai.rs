@@ -111,15 +111,23 @@ async fn answer(state: &MockState, headers: &HeaderMap, body: &[u8]) -> Response
         Err(message) => return bad(&message),
     };
     let prompt_tokens: usize = request.messages.iter().map(|m| tokens(&m.content)).sum();
-    let completion_tokens = tokens(&written.text);
+    let reasoning_tokens = written.reasoning.as_deref().map_or(0, tokens);
+    let completion_tokens = tokens(&written.text) + reasoning_tokens;
     let finish = if written.truncated { "length" } else { "stop" };
+    let mut message = json!({"role": "assistant", "content": written.text});
+    let mut usage = json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens});
+    if let Some(reasoning) = &written.reasoning {
+        // As DeepSeek's API and vLLM's reasoning parsers answer.
+        message["reasoning_content"] = reasoning.as_str().into();
+        usage["completion_tokens_details"] = json!({"reasoning_tokens": reasoning_tokens});
+    }
     axum::Json(json!({
         "id": format!("chatcmpl-mock-{:x}", phrases::fnv1a(&[&user.content])),
         "object": "chat.completion",
         "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         "model": request.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": written.text}, "logprobs": null, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
+        "usage": usage,
     }))
     .into_response()
 }

@@ -68,6 +68,25 @@ pub struct MockOptions {
     #[arg(long, value_delimiter = ',')]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
+    /// Share of LLM answers that open with a `<think>…</think>` reasoning block, as
+    /// DeepSeek-R1 and Qwen3 write through vLLM, llama.cpp or Ollama.
+    #[arg(long, default_value_t = 0.0)]
+    pub think_rate: f64,
+    /// Share of LLM answers wrapped in a ``` fence.
+    #[arg(long, default_value_t = 0.0)]
+    pub fence_rate: f64,
+    /// Share of LLM answers that open with a line of preamble ("Sure! Here is the
+    /// translation:").
+    #[arg(long, default_value_t = 0.0)]
+    pub preamble_rate: f64,
+    /// Share of LLM answers with `\r\n` line ends.
+    #[arg(long, default_value_t = 0.0)]
+    pub crlf_rate: f64,
+    /// Reasoning travels beside the answer instead of inside it: OpenAI's
+    /// `reasoning_content` (DeepSeek, vLLM), Anthropic's `thinking` block, Ollama's
+    /// `message.thinking`.
+    #[arg(long)]
+    pub reasoning_field: bool,
     /// Translations leave glossary terms out, whether sent as hints or as a DeepL glossary.
     #[arg(long)]
     pub ignore_glossary: bool,
@@ -105,6 +124,11 @@ impl Default for MockOptions {
             character_limit: None,
             languages: None,
             ignore_glossary: false,
+            think_rate: 0.0,
+            fence_rate: 0.0,
+            preamble_rate: 0.0,
+            crlf_rate: 0.0,
+            reasoning_field: false,
             seed: None,
             api_key: None,
         }
@@ -140,6 +164,10 @@ impl MockOptions {
             ("overlong_rate", self.overlong_rate),
             ("quota_rate", self.quota_rate),
             ("overload_rate", self.overload_rate),
+            ("think_rate", self.think_rate),
+            ("fence_rate", self.fence_rate),
+            ("preamble_rate", self.preamble_rate),
+            ("crlf_rate", self.crlf_rate),
         ];
         for (name, v) in shares {
             if !(0.0..=1.0).contains(&v) {
