@@ -36,9 +36,74 @@ fn detector() -> &'static LanguageDetector {
     })
 }
 
-/// Whether the detector can judge text in this language at all.
-pub(crate) fn can_detect(tag: &LangTag) -> bool {
-    KNOWN.iter().any(|(_, code)| *code == tag.primary())
+/// Languages a detector confuses in short texts, by primary subtag: neighbours that
+/// share most of their words or letters. A short text read as a neighbour of the language
+/// asked for proves nothing.
+const RELATED: &[&[&str]] = &[
+    &["af", "nl"],
+    &["pt", "es", "gl"],
+    &["ru", "uk", "bg", "be", "sr", "mk"],
+    &["hi", "mr", "ne"],
+    &["id", "ms"],
+    &["hr", "sr", "bs"],
+    &["da", "no", "nb", "nn", "sv"],
+    &["zu", "xh"],
+    &["zh", "ja"],
+];
+/// Below this many letters a text read as a related language is not judged.
+const RELATED_MIN_LETTERS: usize = 100;
+/// How much more likely another language must be than the one asked for before the
+/// text is said to be in it.
+const MARGIN: f64 = 0.5;
+
+/// What the detector makes of a text that should be in a given language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Agrees,
+    /// Too short, too close, a language the detector lacks, or names and figures only:
+    /// no judgement, so the text passes.
+    Unsure,
+    /// Clearly in this other language.
+    Differs(LangTag),
+}
+
+fn related(a: &str, b: &str) -> bool {
+    RELATED
+        .iter()
+        .any(|set| set.contains(&a) && set.contains(&b))
+}
+
+/// Whether `text` is in `expected`'s language, deciding only when the detector is sure:
+/// enough letters, a clear margin over the language asked for, and not a short text read
+/// as one of its neighbours.
+pub(crate) fn verdict(text: &str, expected: &LangTag) -> Verdict {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let Some(want) = KNOWN.iter().find(|(_, code)| *code == expected.primary()) else {
+        return Verdict::Unsure;
+    };
+    if letters < MIN_LETTERS {
+        return Verdict::Unsure;
+    }
+    let confidences = detector().compute_language_confidence_values(text);
+    let Some(&(best, best_confidence)) = confidences.first() else {
+        return Verdict::Unsure;
+    };
+    if best == want.0 {
+        return Verdict::Agrees;
+    }
+    let Some(code) = KNOWN.iter().find(|(l, _)| *l == best).map(|(_, c)| *c) else {
+        return Verdict::Unsure;
+    };
+    let wanted = confidences
+        .iter()
+        .find(|(l, _)| *l == want.0)
+        .map_or(0.0, |(_, c)| *c);
+    let close = best_confidence - wanted < MARGIN;
+    let neighbour = related(code, want.1) && letters < RELATED_MIN_LETTERS;
+    match LangTag::parse(code) {
+        Ok(found) if !close && !neighbour => Verdict::Differs(found),
+        _ => Verdict::Unsure,
+    }
 }
 
 /// The most likely language of `text`, or `None` when the text is too short or too mixed
@@ -81,5 +146,39 @@ mod tests {
             Some("af"),
         );
         check("Hi!", None);
+    }
+
+    #[test]
+    fn judges_only_when_sure() {
+        let tag = |t: &str| LangTag::parse(t).unwrap();
+        let judge = |text: &str, want: &str| verdict(text, &tag(want));
+        // A one-word headline, two words of Russian, a name, a short Dutch-looking line.
+        assert_eq!(judge("Waterbeperkings", "af"), Verdict::Agrees);
+        assert_eq!(judge("Droogte", "af"), Verdict::Unsure);
+        assert_eq!(judge("Засуха усиливается", "ru"), Verdict::Agrees);
+        assert_eq!(judge("Miriam Okafor", "pt"), Verdict::Unsure);
+        assert_eq!(
+            judge("Dammen lopen leeg in Port Leandro", "af"),
+            Verdict::Unsure
+        );
+        // A whole sentence in the wrong language is still caught.
+        assert_eq!(
+            judge(
+                "The council met on Tuesday to discuss the new budget.",
+                "pt"
+            ),
+            Verdict::Differs(tag("en"))
+        );
+        assert_eq!(
+            judge(
+                "Правительство объявило о новых мерах поддержки экономики.",
+                "hi"
+            ),
+            Verdict::Differs(tag("ru"))
+        );
+        assert_eq!(
+            judge("A chuva fechou doze estradas.", "sw"),
+            Verdict::Unsure
+        );
     }
 }

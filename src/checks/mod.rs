@@ -180,17 +180,19 @@ fn is_commentary(line: &str) -> bool {
     line.starts_with('(') || CLOSERS.iter().any(|c| closer.starts_with(c))
 }
 
-/// The detector, where it knows the language and the text is long enough, must agree.
+/// The detector must not be sure the text is in another language. An unsure reading
+/// (short text, names, a neighbour language, a language it lacks) passes.
 fn in_language(text: &str, target: &LangTag) -> Option<Finding> {
-    if !detect::can_detect(target) {
-        return None;
-    }
-    match detect::detect(text) {
-        Some(found) if found.primary() != target.primary() => Some(Finding::WrongLanguage {
+    match detect::verdict(text, target) {
+        detect::Verdict::Differs(found) => Some(Finding::WrongLanguage {
             expected: target.to_string(),
             found: found.to_string(),
         }),
-        _ => None,
+        detect::Verdict::Unsure => {
+            tracing::debug!(%target, "language unsure: the block passes unjudged");
+            None
+        }
+        detect::Verdict::Agrees => None,
     }
 }
 

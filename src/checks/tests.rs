@@ -152,3 +152,46 @@ fn summaries_are_grounded_and_in_language() {
     let (_, findings) = summary(source, source, &pt).unwrap();
     assert!(matches!(findings[..], [Finding::WrongLanguage { .. }]));
 }
+
+/// Short texts pass the language check however the answer comes back (one text per
+/// piece, as DeepL answers, or marked blocks, as an LLM answers); a paragraph in the
+/// wrong language is still caught both ways.
+#[test]
+fn short_texts_pass_and_wrong_paragraphs_do_not() {
+    let tag = |t: &str| LangTag::parse(t).unwrap();
+    let en = tag("en");
+    let languages = |pieces: &[&str], answer: &[&str], target: &str| {
+        let shapes = [
+            Answer::Pieces(answer.iter().map(|a| a.to_string()).collect()),
+            Answer::Marked(crate::marker::encode(answer.iter().copied())),
+        ];
+        shapes.map(|a| {
+            let (_, findings) = translation(pieces, &a, &en, &tag(target)).unwrap();
+            findings
+                .into_iter()
+                .filter(|f| matches!(f, Finding::WrongLanguage { .. }))
+                .count()
+        })
+    };
+    assert_eq!(
+        languages(&["Water restrictions"], &["Waterbeperkings"], "af"),
+        [0, 0]
+    );
+    assert_eq!(
+        languages(&["Drought deepens"], &["Засуха усиливается"], "ru"),
+        [0, 0]
+    );
+    assert_eq!(
+        languages(&["Miriam Okafor"], &["Miriam Okafor"], "pt-BR"),
+        [0, 0]
+    );
+    let paragraph = "The city council met on Tuesday evening to discuss the water budget.";
+    assert_eq!(
+        languages(
+            &[paragraph],
+            &[paragraph.replace("Tuesday", "Monday").as_str()],
+            "pt-BR"
+        ),
+        [1, 1]
+    );
+}
